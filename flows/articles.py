@@ -1,0 +1,124 @@
+"""HTML -> ExtractedArticle with trafilatura (trafilatura lives here only), in a process pool."""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+import trafilatura
+
+MIN_TEXT_CHARS = 200  # shorter than a news brief: a landing page, a paywall stub, an error page
+MAX_TREE_SIZE = 100_000  # elements; guards the extractor against pathological pages
+HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([a-zA-Z]{2,3})", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedArticle:
+    """The article body and its metadata; navigation, related links and comments left out."""
+
+    url: str  # the URL the page was fetched from
+    canonical_url: str | None  # <link rel=canonical> or og:url as the page declares it
+    title: str
+    author: str | None
+    published_at: datetime | None
+    language: str | None
+    sitename: str | None
+    text: str
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _language(html: str, declared: str | None) -> str | None:
+    if declared:
+        return declared.lower()[:8]
+    found = HTML_LANG.search(html[:4096].encode("utf-8", "ignore"))
+    return found.group(1).decode().lower() if found else None
+
+
+def extract(html: str, url: str) -> ExtractedArticle | None:
+    """Return the article in the page, or None when there is no article text to read."""
+    document = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,  # reader comments are not the article
+        include_tables=False,
+        max_tree_size=MAX_TREE_SIZE,
+    )
+    if document is None:
+        return None
+    text = (document.text or "").strip()
+    if len(text) < MIN_TEXT_CHARS:
+        return None
+    return ExtractedArticle(
+        url=url,
+        canonical_url=document.url if document.url and document.url != url else None,
+        title=(document.title or "").strip()[:500],
+        author=(document.author or None),
+        published_at=_date(document.date),
+        language=_language(html, document.language),
+        sitename=document.sitename or None,
+        text=text,
+    )
+
+
+def _warm() -> None:
+    """Import trafilatura's lazy parts once per worker so the first page is not slower."""
+    trafilatura.bare_extraction("<html><body><p>warm</p></body></html>")
+
+
+class _Inline(Executor):
+    """Runs extraction in the calling thread: one worker means no pool to pay for."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        future: Future[object] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+class Extractor:
+    """A process pool sized to the cores: extraction is the one stage that must cost CPU."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._executor: Executor | None = None
+
+    def __enter__(self) -> Extractor:
+        if self._workers <= 1:
+            self._executor = _Inline()
+        else:
+            # forkserver: the fetch threads already running must not be forked.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["flows.articles"])
+            self._executor = ProcessPoolExecutor(
+                max_workers=self._workers, mp_context=context, initializer=_warm
+            )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, html: str, url: str) -> Future[ExtractedArticle | None]:
+        assert self._executor is not None, "use Extractor as a context manager"
+        return self._executor.submit(extract, html, url)

@@ -1,0 +1,122 @@
+"""Feed bytes -> ParsedItem values (feedparser lives here only; never give it a URL or a str)."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from flows.seeds import check_url
+
+# Above this share of empty or repeated GUIDs the feed's GUIDs are not identities (FreshRSS: 5 %).
+WEAK_GUID_SHARE = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedItem:
+    """One usable feed entry."""
+
+    key: str  # durable identity within the source: GUID, else URL, else title+content hash
+    url: str
+    title: str
+    published_at: datetime | None
+    revision: str  # changes when the publisher edits the entry (dates, title, summary)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What a feed document yielded, with what was odd about it."""
+
+    items: tuple[ParsedItem, ...]
+    warning: str | None = None  # feedparser's bozo message when entries were still usable
+    error: str | None = None  # set when the document is not a usable feed at all
+    skipped: int = 0  # entries dropped: unusable links, or over the per-poll cap
+    capped: bool = False
+
+
+def _when(entry: Any, now: datetime) -> datetime | None:
+    for name in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(name)
+        if parsed:
+            moment = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            # A date far in the future is a publisher's mistake; treat it as unknown.
+            return None if moment > now + timedelta(days=1) else moment
+    return None
+
+
+def _link(entry: Any, base: str) -> str | None:
+    link = entry.get("link") or ""
+    if not link:
+        for candidate in entry.get("links", []):
+            if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
+                link = candidate["href"]
+                break
+    if not link:
+        return None
+    absolute = urljoin(base, link.strip())
+    return None if check_url(absolute) else absolute
+
+
+def _revision(entry: Any) -> str:
+    parts = [
+        str(entry.get(k, "")) for k in ("title", "updated", "published", "summary", "link")
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
+
+
+def _weak_guids(entries: list[Any]) -> bool:
+    guids = [str(e.get("id") or "") for e in entries]
+    bad = sum(1 for g in guids if not g) + (len(guids) - len(set(guids)))
+    return bool(guids) and bad / len(guids) > WEAK_GUID_SHARE
+
+
+def _key(entry: Any, url: str, weak: bool) -> str:
+    guid = str(entry.get("id") or "").strip()
+    if guid and not weak:
+        return f"guid:{guid}"
+    if url:
+        return f"url:{url}"
+    text = f"{entry.get('title', '')}\x1f{entry.get('summary', '')}"
+    return "hash:" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def parse(data: bytes, base_url: str, max_items: int, now: datetime) -> ParsedFeed:
+    """Parse a fetched feed body; a bozo warning with usable entries is not a failure."""
+    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+    entries = list(parsed.entries)
+    if not entries and not parsed.get("version"):
+        reason = parsed.get("bozo_exception") or "no feed found in the document"
+        return ParsedFeed((), error=f"not a feed: {str(reason)[:200]}")
+    warning = str(parsed.get("bozo_exception"))[:300] if parsed.get("bozo") else None
+    weak = _weak_guids(entries)
+    items: list[ParsedItem] = []
+    seen: set[str] = set()
+    skipped = 0
+    for entry in entries:
+        url = _link(entry, base_url)
+        if url is None:
+            skipped += 1
+            continue
+        key = _key(entry, url, weak)
+        if key in seen:
+            continue
+        seen.add(key)
+        items.append(
+            ParsedItem(
+                key=key,
+                url=url,
+                title=str(entry.get("title", "")).strip()[:500],
+                published_at=_when(entry, now),
+                revision=_revision(entry),
+            )
+        )
+    capped = len(items) > max_items
+    if capped:
+        skipped += len(items) - max_items
+        items = items[:max_items]
+    return ParsedFeed(tuple(items), warning=warning, skipped=skipped, capped=capped)

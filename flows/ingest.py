@@ -1,0 +1,199 @@
+"""Polls and reads -> stored items, articles and versions. The one writer for ingest.
+
+Every write is a short transaction made here, in the calling thread; fetching happens in
+parallel elsewhere and hands back frozen values (reader's lesson about "database is locked").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from flows import duplicates
+from flows.polling import FeedPoll, FeedRequest
+from flows.reading import ReadRequest, ReadResult
+from flows.seeds import SourceSpec
+from flows.urls import canonicalize, resolve_canonical
+from storage import queries
+from storage.db import session
+from storage.models import Article, ArticleVersion, Item, Source
+
+MAX_READ_ATTEMPTS = 3  # a page that keeps timing out is given up after this many cycles
+
+
+@dataclass(slots=True)
+class PollSummary:
+    polled: int = 0
+    not_modified: int = 0
+    new_items: int = 0
+    changed_items: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # source name -> reason
+    warnings: dict[str, str] = field(default_factory=dict)
+    backing_off: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ReadSummary:
+    read: int = 0
+    new_articles: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # url -> reason
+    failed_pages: dict[str, str] = field(default_factory=dict)  # watched page name -> reason
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    feeds: tuple[FeedRequest, ...]
+    page_source_ids: tuple[int, ...]
+    backing_off: tuple[str, ...]
+
+
+def plan_polls(engine: Engine, specs: Sequence[SourceSpec], now: datetime,
+               respect_backoff: bool = True) -> PollPlan:
+    """Sync the configured sources and say which are due this cycle."""
+    with session(engine) as s:
+        sources = queries.sync_sources(s, specs, now)
+    due = [src for src in sources if not respect_backoff or queries.due(src, now)]
+    waiting = tuple(src.name for src in sources if src not in due)
+    feeds = tuple(
+        FeedRequest(src.id, src.url, src.etag, src.last_modified)  # type: ignore[arg-type]
+        for src in due if src.kind == "feed"
+    )
+    pages = tuple(src.id for src in due if src.kind == "page" and src.id is not None)
+    return PollPlan(feeds, pages, waiting)
+
+
+def _store_items(s: Session, poll: FeedPoll, now: datetime) -> tuple[int, int]:
+    known = queries.items_by_key(s, poll.source_id, (i.key for i in poll.items))
+    new = changed = 0
+    for parsed in poll.items:
+        item = known.get(parsed.key)
+        if item is None:
+            s.add(Item(source_id=poll.source_id, key=parsed.key, url=parsed.url,
+                       title=parsed.title, revision=parsed.revision,
+                       published_at=parsed.published_at, first_seen_at=now))
+            new += 1
+        elif item.revision != parsed.revision:
+            item.revision, item.title, item.url = parsed.revision, parsed.title, parsed.url
+            item.pending, item.read_attempts = True, 0
+            changed += 1
+    return new, changed
+
+
+def store_poll(engine: Engine, poll: FeedPoll, now: datetime, summary: PollSummary) -> None:
+    """Store one feed's items and, in the same transaction, its new cache state (never before)."""
+    with session(engine) as s:
+        source = s.get(Source, poll.source_id)
+        assert source is not None
+        summary.polled += 1
+        if poll.status == "error":
+            queries.record_failure(source, poll.error or "error", poll.soft, poll.retry_after_s, now)
+            summary.failed[source.name] = poll.error or "error"
+            return
+        if poll.status == "not modified":
+            summary.not_modified += 1
+        new, changed = _store_items(s, poll, now)
+        summary.new_items += new
+        summary.changed_items += changed
+        source.etag, source.last_modified = poll.etag, poll.last_modified
+        queries.record_success(source, poll.status, now)
+        if poll.warning:
+            summary.warnings[source.name] = poll.warning
+
+
+def _page_items(s: Session, page_source_ids: Iterable[int], now: datetime) -> None:
+    """A watched page is read every cycle: its single item is made pending."""
+    for source_id in page_source_ids:
+        source = s.get(Source, source_id)
+        assert source is not None
+        item = queries.items_by_key(s, source_id, [queries.PAGE_ITEM_KEY]).get(queries.PAGE_ITEM_KEY)
+        if item is None:
+            s.add(Item(source_id=source_id, key=queries.PAGE_ITEM_KEY, url=source.url,
+                       title=source.name, first_seen_at=now))
+        else:
+            item.pending, item.url = True, source.url
+
+
+def plan_reads(engine: Engine, source_ids: Sequence[int], page_source_ids: Sequence[int],
+               now: datetime) -> list[ReadRequest]:
+    """Pending items of these sources, one request per canonical URL; known URLs need no fetch."""
+    with session(engine) as s:
+        _page_items(s, page_source_ids, now)
+        s.flush()
+        query = select(Item).where(col(Item.pending).is_(True),
+                                   col(Item.source_id).in_([*source_ids, *page_source_ids]))
+        by_url: dict[str, list[int]] = {}
+        for item in s.exec(query).all():
+            url = canonicalize(item.url)
+            if item.article_id is None and item.key != queries.PAGE_ITEM_KEY:
+                known = queries.article_by_url(s, url)
+                if known is not None:  # the same article through another link: no fetch
+                    item.article_id, item.pending = known.id, False
+                    continue
+            by_url.setdefault(url, []).append(item.id)  # type: ignore[arg-type]
+    return [ReadRequest(url, tuple(ids)) for url, ids in by_url.items()]
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(duplicates.normalize_text(text).encode()).hexdigest()
+
+
+def _store_article(s: Session, result: ReadResult, now: datetime, summary: ReadSummary) -> int:
+    extracted = result.article
+    assert extracted is not None
+    url = resolve_canonical(result.final_url, extracted.canonical_url)
+    article = queries.article_by_url(s, url)
+    if article is None:
+        article = Article(url=url, title=extracted.title, outlet=extracted.sitename,
+                          author=extracted.author, language=extracted.language,
+                          published_at=extracted.published_at, first_seen_at=now)
+        s.add(article)
+        s.flush()
+        summary.new_articles += 1
+    assert article.id is not None
+    text_hash = _text_hash(extracted.text)
+    latest = queries.latest_version(s, article.id)
+    if latest is not None and latest.text_hash == text_hash:
+        summary.unchanged += 1
+        return article.id
+    version = (latest.version if latest else 0) + 1
+    s.add(ArticleVersion(article_id=article.id, version=version, title=extracted.title,
+                         text=extracted.text, text_hash=text_hash,
+                         fingerprint=duplicates.fingerprint(extracted.text), fetched_at=now))
+    article.latest_version, article.title = version, extracted.title or article.title
+    if latest is not None:
+        summary.new_versions += 1
+    return article.id
+
+
+def _item_sources(s: Session, item_ids: Sequence[int]) -> list[tuple[Item, Source]]:
+    query = (select(Item, Source).join(Source, col(Source.id) == Item.source_id)
+             .where(col(Item.id).in_(list(item_ids))))
+    return [(item, source) for item, source in s.exec(query).all()]
+
+
+def store_read(engine: Engine, result: ReadResult, now: datetime, summary: ReadSummary) -> None:
+    """Store what reading one URL gave: a new article, a new version, or the failure."""
+    with session(engine) as s:
+        pairs = _item_sources(s, result.request.item_ids)
+        summary.read += 1
+        if result.error:
+            summary.failed[result.request.url] = result.error
+            for item, source in pairs:
+                item.fetch_error, item.read_attempts = result.error, item.read_attempts + 1
+                item.pending = item.read_attempts < MAX_READ_ATTEMPTS and "timed out" in result.error
+                if item.key == queries.PAGE_ITEM_KEY:
+                    queries.record_failure(source, result.error, True, None, now)
+                    summary.failed_pages[source.name] = result.error
+            return
+        article_id = _store_article(s, result, now, summary)
+        for item, source in pairs:
+            item.article_id, item.pending, item.fetch_error = article_id, False, None
+            if item.key == queries.PAGE_ITEM_KEY:
+                queries.record_success(source, "ok", now)

@@ -1,0 +1,186 @@
+"""One monitoring cycle as a Prefect flow. The one module that imports prefect; reads like the diagram:
+
+    sources -poll-> items -fetch+extract-> articles -match-> matches -decide-> developments
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows import settings
+from flows.articles import Extractor
+from flows.http import make_client
+from flows.ingest import PollPlan, PollSummary, ReadSummary, plan_polls, plan_reads, store_poll, store_read
+from flows.matching import MatchSummary, match_pending
+from flows.polling import FeedRequest, poll_all
+from flows.progress import reporter
+from flows.reading import read_all
+from flows.seeds import load_claims, load_sources
+from storage import db, queries
+from storage.models import Run
+
+# Tasks pass ids, paths and small frozen values; never clients, sessions or HTML
+# (Prefect hashes task inputs, PrefectHQ/prefect#16557). Results are not persisted: the
+# database is the record, and nothing secret can leak into a result store.
+TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+@dataclass(slots=True)
+class CycleSummary:
+    """What one cycle did, as the CLI prints it and the artifact shows it."""
+
+    run_id: int
+    poll: PollSummary
+    read: ReadSummary
+    match: MatchSummary
+    developments: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.poll.failed or self.read.failed_pages)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _engine(db_url: str | None) -> Any:
+    return db.engine_for(settings.database_url(db_url))
+
+
+@task(name="prepare", **TASK_OPTIONS)
+def prepare(sources_path: str, db_url: str | None, respect_backoff: bool) -> tuple[int, PollPlan]:
+    """Validate the seeds, sync sources into the database, open a run."""
+    engine = _engine(db_url)
+    now = datetime.now(UTC)
+    sources = load_sources(Path(sources_path))
+    with db.session(engine) as s:
+        run_id = queries.start_run(s, now).id
+    return run_id, plan_polls(engine, sources.sources, now, respect_backoff)  # type: ignore[return-value]
+
+
+def _allow_private(sources_path: str) -> bool:
+    return settings.allow_private_networks(load_sources(Path(sources_path)).allow_private_networks)
+
+
+@task(name="poll feeds", **TASK_OPTIONS)
+def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str | None
+               ) -> PollSummary:
+    """Poll every due feed in parallel; store each feed's items as its answer arrives."""
+    engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
+    summary = PollSummary()
+    progress = reporter()
+    progress.start("polling feeds", len(requests))
+    with make_client(limits, _allow_private(sources_path)) as client:
+        polls = poll_all(client, requests, limits, now,
+                         on_done=lambda _p: progress.advance("polling feeds"))
+    for poll in polls:  # one writer: the database sees one thread
+        store_poll(engine, poll, now, summary)
+    progress.finish("polling feeds")
+    return summary
+
+
+@task(name="read articles", **TASK_OPTIONS)
+def read_articles(plan: PollPlan, sources_path: str, db_url: str | None) -> ReadSummary:
+    """Fetch every pending item's page, extract it in a process pool, store new texts."""
+    engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
+    requests = plan_reads(engine, [f.source_id for f in plan.feeds], plan.page_source_ids, now)
+    summary = ReadSummary()
+    progress = reporter()
+    progress.start("reading articles", len(requests))
+    with make_client(limits, _allow_private(sources_path)) as client, \
+            Extractor(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
+        for result in read_all(client, requests, limits, extractor):
+            store_read(engine, result, now, summary)
+            progress.advance("reading articles")
+    progress.finish("reading articles")
+    return summary
+
+
+@task(name="match claims", **TASK_OPTIONS)
+def match_claims(claims_path: str, db_url: str | None) -> MatchSummary:
+    """Compare every new article version with every claim and record developments."""
+    claims = load_claims(Path(claims_path))
+    engine = _engine(db_url)
+    with db.session(engine) as s:
+        queries.sync_claims(s, claims, datetime.now(UTC))
+    return match_pending(engine, claims, datetime.now(UTC))
+
+
+def _developments_table(engine: Any, ids: list[int]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with db.session(engine) as s:
+        for development_id in ids:
+            from storage.models import Development
+
+            dev = s.get(Development, development_id)
+            if dev is None:
+                continue
+            sources = queries.sources_of(s, development_id)
+            rows.append({"id": dev.id, "claim": dev.claim_id, "relation": dev.relation,
+                         "summary": dev.summary, "urls": [a.url for _, _, a in sources]})
+    return rows
+
+
+def _markdown(summary: CycleSummary) -> str:
+    p, r, m = summary.poll, summary.read, summary.match
+    lines = [
+        f"## claimwatch cycle {summary.run_id}",
+        "",
+        "| sources polled | not modified | failed | new articles | new versions | matches | developments |",
+        "|---|---|---|---|---|---|---|",
+        f"| {p.polled} | {p.not_modified} | {len(p.failed)} | {r.new_articles} | {r.new_versions}"
+        f" | {m.matches} | {len(m.developments)} |",
+        "",
+    ]
+    if summary.developments:
+        lines += ["### Developments", "", "| claim | relation | what changed | sources |",
+                  "|---|---|---|---|"]
+        for dev in summary.developments:
+            links = " ".join(f"[{i + 1}]({u})" for i, u in enumerate(dev["urls"]))
+            what = str(dev["summary"]).replace("|", "\\|")
+            lines.append(f"| {dev['claim']} | {dev['relation']} | {what} | {links} |")
+    if p.failed:
+        lines += ["", "### Failed sources", ""]
+        lines += [f"- {name}: {reason}" for name, reason in sorted(p.failed.items())]
+    return "\n".join(lines)
+
+
+@task(name="finish", **TASK_OPTIONS)
+def finish(summary: CycleSummary, db_url: str | None) -> None:
+    """Record the run's summary and publish it as an artifact for the Prefect UI."""
+    engine = _engine(db_url)
+    summary.developments = _developments_table(engine, summary.match.developments)
+    with db.session(engine) as s:
+        run = s.get(Run, summary.run_id)
+        if run is not None:
+            run.finished_at = datetime.now(UTC)
+            run.status = "failed sources" if summary.failed else "ok"
+            run.summary = summary.as_dict()
+    create_markdown_artifact(_markdown(summary), key="claimwatch-cycle",
+                             description="What this claimwatch cycle found")
+
+
+@flow(name="claimwatch-cycle", persist_result=False, log_prints=False)
+def cycle(
+    claims_path: str = str(settings.DEFAULT_CLAIMS),
+    sources_path: str = str(settings.DEFAULT_SOURCES),
+    db_url: str | None = None,
+    respect_backoff: bool = True,
+) -> dict[str, Any]:
+    """Poll, read, match and record one cycle. db_url None: $CLAIMWATCH_DATABASE_URL or SQLite."""
+    load_claims(Path(claims_path))  # bad seeds fail here, before anything is written
+    run_id, plan = prepare(sources_path, db_url, respect_backoff)
+    poll = poll_feeds(plan.feeds, sources_path, db_url)
+    poll.backing_off = list(plan.backing_off)
+    read = read_articles(plan, sources_path, db_url)
+    matched = match_claims(claims_path, db_url)
+    summary = CycleSummary(run_id, poll, read, matched)
+    finish(summary, db_url)
+    return summary.as_dict()

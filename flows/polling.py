@@ -1,0 +1,98 @@
+"""Poll feeds concurrently with conditional GET -> FeedPoll values (no database here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from flows import feeds
+from flows.feeds import ParsedItem
+from flows.http import HostLimiter, fetch
+from flows.settings import FetchLimits
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRequest:
+    """What polling needs to know of a source: small, frozen, safe to pass between tasks."""
+
+    source_id: int
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """The outcome of polling one feed."""
+
+    source_id: int
+    status: str  # "ok" | "not modified" | "error"
+    items: tuple[ParsedItem, ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    soft: bool = False
+    retry_after_s: float | None = None
+    warning: str | None = None
+    skipped: int = 0
+
+
+def _conditional_headers(request: FeedRequest) -> dict[str, str]:
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    if request.etag:
+        headers["If-None-Match"] = request.etag
+    if request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    return headers
+
+
+def poll_one(client: httpx.Client, request: FeedRequest, limits: FetchLimits, now: datetime
+             ) -> FeedPoll:
+    """Fetch and parse one feed; a 304 means nothing new."""
+    fetched = fetch(client, request.url, max_bytes=limits.max_feed_bytes,
+                    deadline_s=limits.feed_deadline_s, headers=_conditional_headers(request),
+                    max_redirects=limits.max_redirects)
+    if fetched.error:
+        return FeedPoll(request.source_id, "error", error=fetched.error, soft=fetched.soft,
+                        retry_after_s=fetched.retry_after_s)
+    if fetched.status == 304:
+        return FeedPoll(request.source_id, "not modified", etag=request.etag,
+                        last_modified=request.last_modified)
+    if not fetched.body.strip():
+        return FeedPoll(request.source_id, "error", error="empty response", soft=True)
+    parsed = feeds.parse(fetched.body, fetched.url, limits.max_items_per_poll, now)
+    if parsed.error:
+        return FeedPoll(request.source_id, "error", error=parsed.error)
+    warning = parsed.warning
+    if parsed.capped:
+        note = f"only the first {limits.max_items_per_poll} items were read this poll"
+        warning = f"{warning}; {note}" if warning else note
+    return FeedPoll(
+        request.source_id, "ok", parsed.items,
+        etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
+        warning=warning, skipped=parsed.skipped,
+    )
+
+
+def poll_all(
+    client: httpx.Client,
+    requests: Sequence[FeedRequest],
+    limits: FetchLimits,
+    now: datetime,
+    on_done: Callable[[FeedPoll], None] = lambda _poll: None,
+) -> list[FeedPoll]:
+    """Poll every feed in parallel (bounded per host); one failing feed never stops the others."""
+    limiter = HostLimiter(limits.per_host_concurrency)
+
+    def one(request: FeedRequest) -> FeedPoll:
+        with limiter(request.url):
+            poll = poll_one(client, request, limits, now)
+        on_done(poll)
+        return poll
+
+    with ThreadPoolExecutor(max_workers=max(1, min(limits.fetch_workers, len(requests)))) as pool:
+        return list(pool.map(one, requests))

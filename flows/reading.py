@@ -1,0 +1,60 @@
+"""Fetch article pages in parallel and extract them in a process pool -> ReadResult values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import httpx
+
+from flows import pages
+from flows.articles import ExtractedArticle, Extractor
+from flows.http import HostLimiter
+from flows.settings import FetchLimits
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    """One URL to read, and the items (feed entries or watched pages) that lead to it."""
+
+    url: str
+    item_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """The article found at a URL, or why there is none."""
+
+    request: ReadRequest
+    final_url: str
+    article: ExtractedArticle | None = None
+    error: str | None = None
+
+
+def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
+              limiter: HostLimiter, extractor: Extractor) -> ReadResult:
+    with limiter(request.url):
+        page = pages.get(client, request.url, limits)
+    if not page.ok:
+        return ReadResult(request, page.url, error=page.error)
+    try:
+        article = extractor.submit(page.html, page.url).result()
+    except Exception as exc:  # a crash in the extractor is this page's problem only
+        return ReadResult(request, page.url, error=f"extraction failed: {type(exc).__name__}")
+    if article is None:
+        return ReadResult(request, page.url, error="no article text found")
+    return ReadResult(request, page.url, article=article)
+
+
+def read_all(client: httpx.Client, requests: Sequence[ReadRequest], limits: FetchLimits,
+             extractor: Extractor) -> Iterator[ReadResult]:
+    """Yield results as they complete; fetch threads block on extraction, which bounds memory."""
+    if not requests:
+        return
+    limiter = HostLimiter(limits.per_host_concurrency)
+    workers = max(1, min(limits.fetch_workers, len(requests)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_read_one, client, r, limits, limiter, extractor) for r in requests]
+        for future in as_completed(futures):
+            yield future.result()

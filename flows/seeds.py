@@ -1,0 +1,165 @@
+"""Read and validate seeds/claims.toml and seeds/sources.toml (pure apart from reading the file).
+
+Validation happens before anything touches the database, so bad input writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flows.claims import Claim
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+CLAIM_KEYS = {"id", "statement", "keywords", "facts"}
+SOURCE_KEYS = {"name", "url", "tags"}
+SOURCES_TOP_KEYS = {"allow_private_networks", "feeds", "pages"}
+
+
+class SeedError(ValueError):
+    """A seed file is unusable; the message names the file and the problem."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """One feed or watched page as configured."""
+
+    kind: str  # "feed" | "page"
+    name: str
+    url: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceList:
+    """Everything sources.toml says."""
+
+    sources: tuple[SourceSpec, ...]
+    allow_private_networks: bool = False
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SeedError(path, "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SeedError(path, f"malformed TOML: {exc}") from None
+
+
+def _check_keys(path: Path, where: str, table: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise SeedError(path, f"{where}: unknown key(s) {', '.join(unknown)}")
+
+
+def _string(path: Path, where: str, table: dict[str, Any], key: str) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise SeedError(path, f"{where}: '{key}' must be a non-empty string")
+    return value.strip()
+
+
+def _strings(path: Path, where: str, value: Any, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SeedError(path, f"{where}: '{key}' must be a list of strings")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _claim(path: Path, index: int, table: Any) -> Claim:
+    where = f"claims[{index}]"
+    if not isinstance(table, dict):
+        raise SeedError(path, f"{where}: must be a table")
+    _check_keys(path, where, table, CLAIM_KEYS)
+    claim_id = _string(path, where, table, "id")
+    if not SLUG.match(claim_id):
+        raise SeedError(path, f"{where}: id {claim_id!r} must be a lowercase slug (a-z, 0-9, -)")
+    facts = table.get("facts", {})
+    if not isinstance(facts, dict) or not all(isinstance(v, str) for v in facts.values()):
+        raise SeedError(path, f"{where} ({claim_id}): 'facts' must be a table of string values")
+    return Claim(
+        id=claim_id,
+        statement=_string(path, where, table, "statement"),
+        keywords=_strings(path, where, table.get("keywords"), "keywords"),
+        facts=dict(facts),
+    )
+
+
+def load_claims(path: Path) -> tuple[Claim, ...]:
+    """Parse claims.toml; raise SeedError naming the file and the problem."""
+    data = _read_toml(path)
+    _check_keys(path, "top level", data, {"claims"})
+    tables = data.get("claims")
+    if not isinstance(tables, list) or not tables:
+        raise SeedError(path, "no [[claims]] found")
+    claims = tuple(_claim(path, i, t) for i, t in enumerate(tables))
+    seen: set[str] = set()
+    for claim in claims:
+        if claim.id in seen:
+            raise SeedError(path, f"duplicate claim id {claim.id!r}")
+        seen.add(claim.id)
+    return claims
+
+
+def check_url(url: str, max_length: int = 2048) -> str | None:
+    """Return why a URL cannot be fetched, or None when it is an absolute http(s) URL."""
+    if len(url) > max_length:
+        return f"URL longer than {max_length} characters"
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        return f"scheme {parts.scheme or '(none)'!r} is not http or https"
+    if not parts.hostname:
+        return "URL has no host"
+    return None
+
+
+def _source(path: Path, kind: str, index: int, table: Any) -> SourceSpec:
+    where = f"{kind}s[{index}]"
+    if not isinstance(table, dict):
+        raise SeedError(path, f"{where}: must be a table")
+    _check_keys(path, where, table, SOURCE_KEYS)
+    url = _string(path, where, table, "url")
+    problem = check_url(url)
+    if problem:
+        raise SeedError(path, f"{where}: url {url!r}: {problem}")
+    return SourceSpec(
+        kind=kind,
+        name=_string(path, where, table, "name"),
+        url=url,
+        tags=_strings(path, where, table.get("tags"), "tags"),
+    )
+
+
+def load_sources(path: Path) -> SourceList:
+    """Parse sources.toml; raise SeedError naming the file and the problem."""
+    data = _read_toml(path)
+    _check_keys(path, "top level", data, SOURCES_TOP_KEYS)
+    allow = data.get("allow_private_networks", False)
+    if not isinstance(allow, bool):
+        raise SeedError(path, "'allow_private_networks' must be true or false")
+    specs: list[SourceSpec] = []
+    for kind, key in (("feed", "feeds"), ("page", "pages")):
+        tables = data.get(key, [])
+        if not isinstance(tables, list):
+            raise SeedError(path, f"'{key}' must be an array of tables ([[{key}]])")
+        specs.extend(_source(path, kind, i, t) for i, t in enumerate(tables))
+    urls: set[str] = set()
+    for spec in specs:
+        if spec.url in urls:
+            raise SeedError(path, f"source url {spec.url!r} is listed twice")
+        urls.add(spec.url)
+    if not specs:
+        raise SeedError(path, "no [[feeds]] or [[pages]] found")
+    return SourceList(sources=tuple(specs), allow_private_networks=allow)
