@@ -10,9 +10,13 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 import trafilatura
+from trafilatura.settings import use_config
 
 MIN_TEXT_CHARS = 200  # shorter than a news brief: a landing page, a paywall stub, an error page
 MAX_TREE_SIZE = 100_000  # elements; guards the extractor against pathological pages
+# trafilatura 2.x takes the tree cap from its config, not from an argument.
+CONFIG = use_config()
+CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
 HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([a-zA-Z]{2,3})", re.IGNORECASE)
 
 
@@ -55,7 +59,7 @@ def extract(html: str, url: str) -> ExtractedArticle | None:
         with_metadata=True,
         include_comments=False,  # reader comments are not the article
         include_tables=False,
-        max_tree_size=MAX_TREE_SIZE,
+        config=CONFIG,
     )
     if document is None:
         return None
