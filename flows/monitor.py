@@ -17,7 +17,15 @@ from prefect.cache_policies import NO_CACHE
 from flows import settings
 from flows.articles import Extractor
 from flows.http import make_client
-from flows.ingest import PollPlan, PollSummary, ReadSummary, plan_polls, plan_reads, store_poll, store_read
+from flows.ingest import (
+    PollPlan,
+    PollSummary,
+    ReadSummary,
+    plan_polls,
+    plan_reads,
+    store_poll,
+    store_read,
+)
 from flows.matching import MatchSummary, match_pending
 from flows.polling import FeedRequest, poll_all
 from flows.progress import reporter

@@ -31,7 +31,13 @@ class Bars:
     """rich progress bars on stderr (rich ships with Prefect)."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self._progress = Progress(
             TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
