@@ -1,0 +1,961 @@
+"""Claims and how an article relates to them (pure: no I/O, no clock).
+
+CONTRACT used by flows/monitor.py and storage/ -- keep these names and fields stable:
+  Claim, ArticleText, ClaimMatch, match(article, claims, states) -> list[ClaimMatch]
+
+How match() decides, in one paragraph: each claim is compiled once into weighted *terms*
+(concepts from a small synonym lexicon, places, people, parties, its own dates and numbers). A
+sentence is about the claim when it covers enough of that weight with at least two distinct
+non-party terms -- so "Abu Dhabi Grand Prix" (one place) or "tariffs on Chinese steel" (one
+concept) is not, while "three-way talks in the Emirati capital" is. Facts found in the evidence
+are then compared with the claim's current state; facts that belong to another event of the same
+kind (an earlier or a later round, another venue without a word of change) are set aside.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Literal
+
+from flows import facts as fx
+
+Relation = Literal["confirms", "updates", "contradicts", "mentions"]
+RELATIONS: tuple[Relation, ...] = ("confirms", "updates", "contradicts", "mentions")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One tracked statement from the seed brief, with its checkable slots."""
+
+    id: str
+    statement: str
+    keywords: tuple[str, ...] = ()
+    facts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    """What matching needs of an article: its body text, never navigation or comments."""
+
+    url: str
+    title: str
+    text: str
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimMatch:
+    """An article found to be about a claim, with the sentence and facts that decided it."""
+
+    claim_id: str
+    relation: Relation
+    evidence: str
+    facts: Mapping[str, str]  # facts found in the evidence, same slot names as Claim.facts
+    score: float  # relevance in [0, 1]
+
+
+# ---------------------------------------------------------------- lexicon
+
+# Concept -> surface forms. Paraphrase lives here: "three-way talks" and "trilateral meeting"
+# meet on the same two concepts. Kept to the vocabulary of the brief's kinds of story.
+CONCEPTS: dict[str, tuple[str, ...]] = {
+    "talks": (
+        "talks",
+        "meeting",
+        "meetings",
+        "meet",
+        "met",
+        "negotiations",
+        "negotiation",
+        "negotiate",
+        "negotiating",
+        "negotiators",
+        "round",
+        "summit",
+        "consultations",
+        "discussions",
+        "conversations",
+        "dialogue",
+        "sit down",
+        "sat down",
+        "session",
+        "sessions",
+        "delegations",
+        "parley",
+        "peace process",
+        "envoys",
+    ),
+    "trilateral": (
+        "trilateral",
+        "three-way",
+        "three-party",
+        "tri-party",
+        "tripartite",
+        "three-sided",
+        "trilaterally",
+        "all three sides",
+        "three sides",
+        "all three countries",
+        "three delegations",
+        "three countries",
+    ),
+    "follow-up": (
+        "follow-up",
+        "followup",
+        "follow up",
+        "second round",
+        "second meeting",
+        "next round",
+        "new round",
+        "fresh round",
+        "round two",
+        "second session",
+    ),
+    "first": ("first", "first-ever", "inaugural", "opening round", "first round"),
+    "in-person": (
+        "in-person",
+        "in person",
+        "face-to-face",
+        "face to face",
+        "direct talks",
+        "sat down together",
+        "same room",
+        "across the table",
+        "in the same room",
+        "directly",
+        "direct",
+    ),
+    "neutral venue": ("neutral venue", "neutral ground", "neutral site", "neutral"),
+    "saturday": ("saturday",),
+    "tariff": ("tariff", "tariffs", "duties", "levies", "levy", "import taxes"),
+    "bill": (
+        "bill",
+        "legislation",
+        "act",
+        "measure",
+        "sanctions bill",
+        "sanctioning russia act",
+        "s.1241",
+        "s. 1241",
+    ),
+    "imports": ("imports", "import", "goods", "oil", "buyers", "purchases", "trade"),
+    "senator": ("senator", "sen.", "senators", "senate", "lawmakers", "lawmaker", "congress"),
+    "supreme court": ("supreme court", "justices", "high court", "scotus", "the court"),
+    "ieepa": (
+        "ieepa",
+        "emergency economic powers",
+        "emergency powers",
+        "emergency law",
+        "learning resources",
+    ),
+    "deal": (
+        "deal",
+        "agreement",
+        "offer",
+        "package",
+        "pact",
+        "bargain",
+        "economic cooperation",
+        "business deals",
+        "investment",
+    ),
+    "sidelined": (
+        "sidelined",
+        "sideline",
+        "sidelining",
+        "cut out",
+        "excluded",
+        "left out",
+        "bypassed",
+        "marginalized",
+        "marginalised",
+        "frozen out",
+        "over its head",
+        "behind its back",
+        "without kyiv",
+        "without ukraine",
+    ),
+    "ceasefire": (
+        "ceasefire",
+        "ceasefires",
+        "cease-fire",
+        "cease-fires",
+        "truce",
+        "truces",
+        "halt to fighting",
+        "energy truce",
+    ),
+    "withdrawal": (
+        "withdrawal",
+        "withdrawals",
+        "pullback",
+        "pull-back",
+        "pullout",
+        "pull back",
+        "withdraw",
+        "pull out",
+    ),
+    "confidence-building": (
+        "confidence-building",
+        "confidence building",
+        "trust-building",
+        "confidence measures",
+        "goodwill measures",
+    ),
+    "rare earth": (
+        "rare earth",
+        "rare earths",
+        "rare-earth",
+        "critical minerals",
+        "rare earth minerals",
+    ),
+    "supply chain": (
+        "supply chain",
+        "supply chains",
+        "supply-chain",
+        "processing",
+        "refining",
+        "refines",
+        "refine",
+        "refiners",
+        "mines",
+        "mining",
+        "production",
+        "exports",
+    ),
+    "dominates": (
+        "dominates",
+        "dominate",
+        "dominance",
+        "dominant",
+        "controls",
+        "grip",
+        "monopoly",
+        "stranglehold",
+    ),
+    "optimism": ("optimism", "optimistic", "hopeful", "encouraged", "upbeat"),
+    "step forward": (
+        "step forward",
+        "step in the right direction",
+        "progress",
+        "constructive",
+        "productive",
+        "positive step",
+    ),
+    "cautious": ("cautious", "cautiously", "guarded", "measured"),
+    "focus": ("focus", "focused", "focuses", "agenda", "priority", "first item"),
+}
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "at",
+        "by",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "his",
+        "her",
+        "their",
+        "they",
+        "he",
+        "she",
+        "we",
+        "our",
+        "such",
+        "first",
+        "up",
+        "into",
+        "about",
+        "over",
+        "after",
+        "before",
+        "than",
+        "then",
+        "also",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "may",
+        "might",
+        "not",
+        "no",
+        "certain",
+        "some",
+        "between",
+        "among",
+        "during",
+        "while",
+        "said",
+        "says",
+    ]
+)
+# Words that name a kind of event/status rather than the topic; facts compare them, not relevance.
+_STATUS_WORDS = frozenset(
+    [
+        "scheduled",
+        "held",
+        "struck",
+        "down",
+        "proposed",
+        "planned",
+        "champions",
+        "champion",
+        "described",
+        "expressed",
+        "tempting",
+        "stated",
+        "set",
+    ]
+)
+_MONTH_PREFIXES = frozenset(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+)
+_WORD = re.compile(r"[a-z0-9][a-z0-9'’.-]*[a-z0-9%]|[a-z0-9]")
+
+
+def _phrase_regex(table: Mapping[str, Iterable[str]]) -> tuple[re.Pattern[str], dict[str, str]]:
+    lookup = {form.lower(): key for key, forms in table.items() for form in forms}
+    body = "|".join(re.escape(f) for f in sorted(lookup, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE), lookup
+
+
+_CONCEPT_RE, _CONCEPT_OF = _phrase_regex(CONCEPTS)
+
+
+def _stem(word: str) -> str:
+    """Crude suffix stripping: enough to meet "withdrawals" and "withdrawal"."""
+    for suffix in ("ing", "ies", "es", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+# ---------------------------------------------------------------- terms
+
+# Concepts every story of a kind shares say little on their own.
+_CONCEPT_WEIGHT = {"concept:talks": 0.7, "concept:focus": 0.5, "concept:first": 0.7}
+_KIND_WEIGHT = {
+    "concept": 1.0,
+    "place": 1.5,
+    "person": 1.5,
+    "party": 0.4,
+    "value": 1.5,
+    "word": 0.6,
+}
+
+
+def _terms(text: str) -> set[str]:
+    """Relevance terms of text: concepts, places, people, parties, numbers."""
+    terms = {f"concept:{_CONCEPT_OF[m.group(0).lower()]}" for m in _CONCEPT_RE.finditer(text)}
+    terms |= {f"place:{p}" for p in _places_named(text)}
+    for fact in fx.parties(text):
+        terms.add(f"{fact.slot}:{fact.value}")
+    for fact in fx.quantities(text):
+        terms.add(f"value:{fact.value}")
+    if {"party:Russia", "party:Ukraine", "party:United States"} <= terms:
+        terms.add("concept:trilateral")  # naming all three sides is saying "trilateral"
+    return terms
+
+
+def _places_named(text: str) -> set[str]:
+    """Places mentioned anywhere (not just as venue), folded to the city the brief names."""
+    return set(fx.place_names(text))
+
+
+def _words(text: str) -> set[str]:
+    """Content words not already covered by a concept, stemmed."""
+    rest = _CONCEPT_RE.sub(" ", text).lower()
+    return {
+        f"word:{_stem(w)}"
+        for w in _WORD.findall(rest)
+        if w not in _STOP
+        and w not in _STATUS_WORDS
+        and len(w) > 2
+        and not any(ch.isdigit() for ch in w)
+        and w[:3] not in _MONTH_PREFIXES
+    }
+
+
+# ---------------------------------------------------------------- compiled claims
+
+ORDINALS = {
+    "first": 1,
+    "inaugural": 1,
+    "opening": 1,
+    "second": 2,
+    "follow-up": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+}
+_ORDINAL_RE = re.compile(
+    r"\b(first|inaugural|opening|second|follow-up|third|fourth|fifth|next|another|new|fresh|later"
+    r"|subsequent|further|upcoming)\b(?:\s+[\w-]+){0,2}?\s+(?:rounds?|meetings?|sessions?|talks|summits?)\b",
+    re.IGNORECASE,
+)
+_CHANGE_CUE = re.compile(
+    r"\b(?:postponed|delayed|pushed|moved|shifted|rescheduled|relocated|switched|instead|now|"
+    r"no longer|changed|put off|bumped|deferred|new date|new venue)\b",
+    re.IGNORECASE,
+)
+_EVENT_SLOTS = ("date", "location", "status")
+_OUTCOME_SLOTS = ("outcome", "prisoners", "vote")
+_VALUE_SLOTS = ("rate", "amount")
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    claim: Claim
+    weights: Mapping[str, float]
+    total: float
+    what_total: float
+    ordinal: int | None
+    event: bool  # a dated/located event (talks) rather than a bill, ruling or statement
+    keys: frozenset[str]  # the weighted terms, as a set for fast intersection
+    parties: frozenset[str]  # "party:Russia", ... when the claim names who takes part
+    people: frozenset[str]  # "person:...", the claim's speaker or sponsor
+
+
+def _claim_terms(claim: Claim) -> set[str]:
+    text = " ".join((claim.statement, *claim.keywords))
+    terms = _terms(text) | _words(claim.statement)
+    for slot, value in claim.facts.items():
+        if slot in ("rate", "amount"):
+            terms.add(f"value:{value}")
+        elif slot == "location":
+            terms.add(f"place:{fx.canonical_place(value)}")
+        elif slot in ("sponsor", "person"):
+            terms |= {f"person:{f.value}" for f in fx.parties(value) if f.slot == "person"}
+    words = {t for t in terms if t.startswith("word:")}
+    return (terms - words) | {w for w in words if not _covered_by_entity(w, terms)}
+
+
+def _covered_by_entity(word: str, terms: set[str]) -> bool:
+    """Drop words that only repeat a named entity ("russian", "richard", "dhabi")."""
+    w = word[5:]
+    return any(w in t.lower() for t in terms if not t.startswith("word:")) or w in {
+        "u.s",
+        "us-russia-ukraine",
+        "russia",
+        "ukraine",
+        "abu",
+        "dhabi",
+        "richard",
+        "volodymyr",
+    }
+
+
+def _ordinal(text: str) -> int | None:
+    for m in _ORDINAL_RE.finditer(text):
+        number = ORDINALS.get(m.group(1).lower())
+        if number:
+            return number
+    return None
+
+
+_CacheKey = tuple[tuple[str, str, tuple[str, ...], tuple[tuple[str, str], ...]], ...]
+_COMPILED: dict[_CacheKey, tuple[_Compiled, ...]] = {}
+
+
+def _compiled(claims: Sequence[Claim]) -> tuple[_Compiled, ...]:
+    """Compile once per distinct claims list; Claim holds a dict so it cannot key lru_cache."""
+    key = tuple((c.id, c.statement, c.keywords, tuple(sorted(c.facts.items()))) for c in claims)
+    if key not in _COMPILED:
+        if len(_COMPILED) > 16:
+            _COMPILED.clear()
+        _COMPILED[key] = _compile(tuple(claims))
+    return _COMPILED[key]
+
+
+def _compile(claims: tuple[Claim, ...]) -> tuple[_Compiled, ...]:
+    """Per-claim weights (terms shared by many claims weigh less)."""
+    term_sets = [_claim_terms(c) for c in claims]
+    df: dict[str, int] = {}
+    for terms in term_sets:
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+    n = max(len(claims), 1)
+    compiled = []
+    for claim, terms in zip(claims, term_sets, strict=True):
+        weights = {
+            t: _CONCEPT_WEIGHT.get(t, _KIND_WEIGHT[t.split(":", 1)[0]]) * (1 + math.log(n / df[t]) / 2)
+            for t in terms
+        }
+        event = "date" in claim.facts or "location" in claim.facts or "concept:talks" in terms
+        what_total = sum(w for t, w in weights.items() if not _is_who(t)) or 1.0
+        parties = frozenset(
+            f"party:{p.strip()}" for p in claim.facts.get("parties", "").split(",") if p.strip()
+        )
+        people = frozenset(
+            t
+            for t in terms
+            if t.startswith("person:")
+            and any(t[7:] == v for k, v in claim.facts.items() if k in ("person", "sponsor"))
+        )
+        compiled.append(
+            _Compiled(
+                claim,
+                weights,
+                sum(weights.values()),
+                what_total,
+                _ordinal(claim.statement),
+                event,
+                frozenset(weights),
+                parties,
+                people,
+            )
+        )
+    return tuple(compiled)
+
+
+# ---------------------------------------------------------------- relevance
+
+_STRONG = 0.34  # share of the claim's term weight a sentence must cover to be about it
+_RESTATES = 0.6  # coverage at which a sentence restates a statement claim
+_WEAK = 0.2  # a neighbouring sentence carrying facts may cover less
+_MIN_TERMS = 2  # distinct topic terms: one shared word is a keyword hit, not a match
+_WHAT_SHARE = 0.3  # share of the claim's topic weight (actors aside) a sentence must cover
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    index: int
+    text: str
+    terms: frozenset[str]
+
+
+def _is_who(term: str) -> bool:
+    """Actors: they say who is involved, not what the claim is about."""
+    return term.startswith(("party:", "person:")) or term == "concept:senator"
+
+
+def _coverage(c: _Compiled, terms: frozenset[str]) -> tuple[float, int]:
+    """Share of the claim's weight covered, and how many distinct topic (non-actor) terms matched.
+
+    Actors alone never make a match: Sen. Blumenthal on another bill shares the senator and the
+    word "bill" with the tariff claim but none of its topic.
+    """
+    matched = c.keys & terms
+    what = [t for t in matched if not _is_who(t)]
+    what_share = sum(c.weights[t] for t in what) / c.what_total
+    distinct = len(what) if what_share >= _WHAT_SHARE else 0
+    return sum(c.weights[t] for t in matched) / c.total, distinct
+
+
+def _sentences(article: ArticleText) -> tuple[_Sentence, ...]:
+    texts = ((article.title,) if article.title else ()) + fx.split_sentences(article.text)
+    return tuple(_Sentence(i, t, frozenset(_terms(t) | _words(t))) for i, t in enumerate(texts))
+
+
+def _relevant(c: _Compiled, sentences: Sequence[_Sentence]) -> list[tuple[_Sentence, float]]:
+    """Sentences about the claim: strong ones, plus fact-bearing neighbours of a strong one."""
+    if c.people and not any(c.people & s.terms for s in sentences):
+        return []  # a statement by someone is about them: "officials in Seoul" are not Zelensky
+    scored = [(s, *_coverage(c, s.terms)) for s in sentences if not _others_meeting(c, s.terms)]
+    strong = [(s, cov) for s, cov, n in scored if cov >= _STRONG and n >= _MIN_TERMS]
+    if not strong:
+        return []
+    near = {s.index + d for s, _ in strong for d in (-1, 1, 2)}
+    weak = [
+        (s, cov)
+        for s, cov, n in scored
+        if s.index in near and _WEAK <= cov < _STRONG and n >= 1 and _has_event_facts(s.text)
+    ]
+    return sorted(strong + weak, key=lambda pair: pair[0].index)
+
+
+def _others_meeting(c: _Compiled, terms: frozenset[str]) -> bool:
+    """Two or more countries outside the claim's parties: their meeting, not this one."""
+    if len(c.parties) < 2:
+        return False
+    others = {t for t in terms if t.startswith("party:")} - c.parties
+    return len(others) >= 2 and len(c.parties & terms) < 2
+
+
+_NEGATED_BEFORE = re.compile(
+    r"\b(?:not|never|no longer|no|hardly|n't|nor|without|lost|loses|losing|myth of|end "
+    r"of)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_DISMISSED = re.compile(
+    r"\b(?:myth|fake|not true|untrue|false|no such|overstated|exaggerated|pessimis\w*|no illusions"
+    r"|(?:does|did) not believe|sceptical|skeptical|a step back(?:ward)?)\b",
+    re.I,
+)
+
+
+def _negates(c: _Compiled, sentence: str) -> bool:
+    """The sentence denies what a statement claim says ("China does not dominate ...")."""
+    for m in _CONCEPT_RE.finditer(sentence):
+        term = f"concept:{_CONCEPT_OF[m.group(0).lower()]}"
+        if term in c.weights and term != "concept:talks" and _NEGATED_BEFORE.search(sentence[: m.start()]):
+            return True
+    return bool(_DISMISSED.search(sentence))
+
+
+def _all_elsewhere(
+    c: _Compiled,
+    relevant: Sequence[tuple[_Sentence, float]],
+    state: Mapping[str, str],
+    published_at: datetime | None,
+) -> bool:
+    """True when some evidence clause carried facts and all such clauses were another event's."""
+    claimed = state.get("status", "")
+    clauses = [cl for s, _ in relevant for cl in _clauses(s.text)]
+    with_facts = [(cl, _clause_facts(cl, published_at, c.event, claimed)) for cl in clauses]
+    with_facts = [(cl, got) for cl, got in with_facts if got]
+    return bool(with_facts) and all(_other_event(c, cl, got, state) for cl, got in with_facts)
+
+
+@lru_cache(maxsize=8192)
+def _has_event_facts(text: str) -> bool:
+    return any(
+        f.slot in ("status", "date", "outcome", "prisoners") and f.value != "stated"
+        for f in fx.statuses(text) + fx.dates(text) + fx.outcomes(text)
+    )
+
+
+# ---------------------------------------------------------------- facts in evidence
+
+_CLAUSE = re.compile(r";|\s[—–]\s|,\s(?=(?:but|while|whereas|after|before|following|which|where|when)\b)")
+
+
+def _clauses(sentence: str) -> list[str]:
+    return [c for c in _CLAUSE.split(sentence) if c.strip()]
+
+
+def _flip(f: fx.Fact, event: bool, claimed: str) -> str | None:
+    """What a negated status asserts: denying what the claim says is a denial; "not yet
+    scheduled" asserts nothing for a bill; "denied it was postponed" leaves the claim standing."""
+    if f.value == claimed or (event and f.value in ("scheduled", "held")):
+        return "denied"
+    return {"passed": "stalled", "struck down": "pending", "decided": "pending"}.get(f.value)
+
+
+def _effective_status(found: Sequence[fx.Fact], event: bool, claimed: str) -> fx.Fact | None:
+    """The decisive status of a clause, with negation and "denied that X" folded in."""
+    statuses = [f for f in found if f.slot == "status"]
+    denial = next((f for f in statuses if f.value == "denied"), None)
+    for f in statuses:
+        if f.value in ("denied", "stated"):
+            continue
+        if not (f.negated or (denial is not None and denial.start < f.start)):
+            return f
+        flipped = _flip(f, event, claimed)
+        if flipped:
+            return fx.Fact("status", flipped, f.text, f.start, tense=f.tense)
+        if denial is not None:
+            return fx.Fact("status", "stated", f.text, f.start)  # "denied it was postponed"
+    return denial or next((f for f in statuses if f.value == "stated"), None)
+
+
+@lru_cache(maxsize=8192)
+def _clause_facts(
+    clause: str, published_at: datetime | None, event: bool, claimed: str
+) -> Mapping[str, fx.Fact]:
+    """Facts of one clause; cached because every claim looks at the same sentences (read-only)."""
+    found = fx.extract(clause, published_at)
+    out: dict[str, fx.Fact] = {}
+    status = _effective_status(found, event, claimed)
+    if status is not None:
+        out["status"] = status
+    for f in found:
+        if f.slot in ("status", "party"):
+            continue
+        slot = "person" if f.slot == "person" else f.slot
+        if slot not in out or (out[slot].old and not f.old):
+            out[slot] = f
+    return out
+
+
+def _other_event(c: _Compiled, clause: str, got: Mapping[str, fx.Fact], state: Mapping[str, str]) -> bool:
+    """True when the clause's facts describe another event of the same kind (another round)."""
+    if not c.event:
+        return False
+    ordinal = _ordinal(clause)
+    if ordinal is not None and c.ordinal is not None and ordinal != c.ordinal:
+        return True
+    status = fx.canonical_status(state.get("status", ""))
+    if status == "held" and re.search(
+        r"\b(next|another|new|fresh|later|subsequent|further|upcoming)\b"
+        r"(?:\s+[\w-]+){0,2}?\s+(round|meeting|session|talks)",
+        clause,
+        re.I,
+    ):
+        return True
+    return _date_elsewhere(got, state, clause)
+
+
+def _date_elsewhere(got: Mapping[str, fx.Fact], state: Mapping[str, str], clause: str) -> bool:
+    """An earlier held event, or a later one somewhere else, with no word of change."""
+    if "date" not in got or "date" not in state or got["date"].old or _CHANGE_CUE.search(clause):
+        return False
+    new_first, _ = fx.date_bounds(got["date"].value)
+    old_first, old_last = fx.date_bounds(state["date"])
+    if new_first.startswith("--") or old_first.startswith("--"):
+        return False
+    if new_first < old_first:
+        return True  # an event before the one tracked is a previous round, not a change of this one
+    moved_venue = (
+        "location" in got
+        and "location" in state
+        and not fx.same_place(got["location"].value, state["location"])
+    )
+    return new_first > old_last and moved_venue
+
+
+def _evidence_facts(
+    c: _Compiled, evidence: Sequence[str], state: Mapping[str, str], published_at: datetime | None
+) -> tuple[dict[str, fx.Fact], list[str]]:
+    """Merge facts of the evidence clauses that are about this claim's event."""
+    merged: dict[str, fx.Fact] = {}
+    used: list[str] = []
+    family = _FAMILY.get(state.get("status", ""), ("", 0))[0]
+    for sentence in evidence:
+        for clause in _clauses(sentence):
+            got = _clause_facts(clause, published_at, c.event, state.get("status", ""))
+            if _other_event(c, clause, got, state):
+                continue
+            if (
+                "location" in got
+                and "location" in state
+                and not _CHANGE_CUE.search(clause)
+                and not fx.same_place(got["location"].value, state["location"])
+            ):
+                got = {k: v for k, v in got.items() if k != "location"}  # a place named, not a venue moved
+            if got and sentence not in used:
+                used.append(sentence)
+            for slot, f in got.items():
+                if _better(slot, f, merged.get(slot), family):
+                    merged[slot] = f
+    return merged, used
+
+
+_PRIORITY = (
+    "denied",
+    "cancelled",
+    "struck down",
+    "upheld",
+    "vetoed",
+    "signed",
+    "passed",
+    "stalled",
+    "postponed",
+    "held",
+    "decided",
+    "pending",
+    "scheduled",
+    "proposed",
+    "stated",
+)
+
+
+def _better(slot: str, new: fx.Fact, old: fx.Fact | None, family: str) -> bool:
+    """Whether `new` should replace `old` as the evidence's value for a slot."""
+    if old is None:
+        return True
+    if slot == "status":
+        return _status_key(new, family) < _status_key(old, family)
+    return old.old and not new.old
+
+
+def _status_key(f: fx.Fact, family: str) -> tuple[bool, int]:
+    """Statuses of the claim's own kind first (a bill "awaits" a vote; it is not a pending case)."""
+    foreign = f.value in _FAMILY and _FAMILY[f.value][0] != family
+    return foreign, _PRIORITY.index(f.value)
+
+
+# ---------------------------------------------------------------- relation
+
+# Forward moves inside one family of statuses: later rank = the story moved on.
+_FAMILY = {
+    "scheduled": ("event", 0),
+    "postponed": ("event", 1),
+    "held": ("event", 2),
+    "proposed": ("bill", 0),
+    "stalled": ("bill", 1),
+    "passed": ("bill", 2),
+    "signed": ("bill", 3),
+    "vetoed": ("bill", 3),
+    "pending": ("ruling", 0),
+    "decided": ("ruling", 1),
+    "struck down": ("ruling", 2),
+    "upheld": ("ruling", 2),
+}
+_CONTRARY = {
+    ("struck down", "upheld"),
+    ("upheld", "struck down"),
+    ("struck down", "pending"),
+    ("upheld", "pending"),
+    ("held", "cancelled"),
+    ("passed", "stalled"),
+    ("signed", "vetoed"),
+}
+
+
+def status_move(old: str, new: str) -> Literal["same", "forward", "contrary", "stale", "other"]:
+    """How a reported status relates to the current one."""
+    old, new = fx.canonical_status(old), fx.canonical_status(new)
+    if new in ("denied", "cancelled") or (old, new) in _CONTRARY:
+        return "contrary"
+    if old == new or {old, new} in ({"decided", "struck down"}, {"decided", "upheld"}):
+        return "same"
+    if old in _FAMILY and new in _FAMILY and _FAMILY[old][0] == _FAMILY[new][0]:
+        rescheduled = (old, new) == ("postponed", "scheduled")
+        return "forward" if _FAMILY[new][1] > _FAMILY[old][1] or rescheduled else "stale"
+    return "other"
+
+
+# Slots whose change is a development (who said it, or a co-sponsor named, is not).
+TRACKED_SLOTS: tuple[str, ...] = (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS)
+
+
+def same_value(slot: str, a: str, b: str) -> bool:
+    """Whether two values of a slot agree ("Feb 4-5" holds "Feb 4"; the UAE holds Abu Dhabi)."""
+    if slot == "date":
+        return fx.same_date(a, b)
+    if slot == "location":
+        return fx.same_place(a, b)
+    if slot == "status":
+        return status_move(b, a) == "same"
+    if slot == "prisoners":
+        (each_a, total_a), (each_b, total_b) = fx.prisoner_counts(a), fx.prisoner_counts(b)
+        return each_a == each_b if each_a and each_b else total_a == total_b
+    return a.strip().lower() == b.strip().lower()
+
+
+def relate(found: Mapping[str, str], state: Mapping[str, str]) -> Relation:
+    """Compare the facts of the evidence with the claim's current state."""
+    move = status_move(state["status"], found["status"]) if "status" in found and "status" in state else None
+    if move == "contrary":
+        return "contradicts"
+    changed = [
+        s
+        for s in (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS)
+        if s in found and s in state and s != "status" and not same_value(s, found[s], state[s])
+    ]
+    new_outcome = any(s in found and s not in state for s in _OUTCOME_SLOTS)
+    if (
+        "disputed" in state
+        and move == "same"
+        and any(s in found and s not in state for s in ("date", "vote"))
+    ):
+        return "updates"  # a disputed claim borne out, with when and how: the dispute is over
+    if move == "forward" or (changed and move != "stale") or (new_outcome and move != "stale"):
+        return "updates"
+    same = [
+        s
+        for s in ("status", "date", *_VALUE_SLOTS)
+        if s in found and s in state and same_value(s, found[s], state[s])
+    ]
+    return "confirms" if same and move != "stale" else "mentions"
+
+
+def _reported(merged: Mapping[str, fx.Fact], state: Mapping[str, str]) -> dict[str, str]:
+    """The slot values ClaimMatch.facts carries: the claim's slots plus event outcomes."""
+    keep = set(state) | set(_EVENT_SLOTS) | set(_VALUE_SLOTS) | set(_OUTCOME_SLOTS)
+    out = {slot: f.value for slot, f in merged.items() if slot in keep}
+    stated = fx.canonical_status(state.get("status", "")) == "stated"
+    if "status" in out and stated and out["status"] != "denied":
+        out["status"] = "stated"  # a statement claim has no life cycle, only who said it
+    for slot in ("sponsor", "person"):
+        if slot in state and "person" in merged:
+            out[slot] = merged["person"].value
+    return out
+
+
+# ---------------------------------------------------------------- match
+
+
+def _state_of(claim: Claim, states: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    state = dict(states.get(claim.id) or claim.facts)
+    if "status" in state:
+        state["status"] = fx.canonical_status(state["status"])
+    return state
+
+
+def _match_one(
+    c: _Compiled,
+    sentences: Sequence[_Sentence],
+    state: Mapping[str, str],
+    published_at: datetime | None,
+) -> ClaimMatch | None:
+    relevant = _relevant(c, sentences)
+    if not relevant:
+        return None
+    score = max(cov for _, cov in relevant)
+    merged, used = _evidence_facts(c, [s.text for s, _ in relevant], state, published_at)
+    if not used and _all_elsewhere(c, relevant, state, published_at):
+        return None  # every sentence about an event like this one was about another one
+    found = _reported(merged, state)
+    relation = relate(found, state)
+    if state.get("status") == "stated" and any(_negates(c, s.text) for s, _ in relevant):
+        relation, found = "contradicts", {**found, "status": "denied"}
+    elif state.get("status") == "stated" and relation != "contradicts":
+        # A statement claim has no life cycle: restating it confirms, touching on it mentions.
+        relation = "confirms" if score >= _RESTATES else "mentions"
+    evidence = used[0] if used else max(relevant, key=lambda p: p[1])[0].text
+    return ClaimMatch(c.claim.id, relation, evidence, found, round(min(score, 1.0), 3))
+
+
+def match(
+    article: ArticleText,
+    claims: Sequence[Claim],
+    states: Mapping[str, Mapping[str, str]],
+) -> list[ClaimMatch]:
+    """Return one match per claim the article is about; `states` maps claim id to current facts."""
+    compiled = _compiled(claims)
+    sentences = _sentences(article)
+    out = []
+    for c in compiled:
+        m = _match_one(c, sentences, _state_of(c.claim, states), article.published_at)
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def load(toml_text: str) -> tuple[Claim, ...]:
+    """Claims from claims.toml text; keywords optional (derived from the statement when absent)."""
+    import tomllib
+
+    data = tomllib.loads(toml_text)
+    return tuple(
+        Claim(
+            id=item["id"],
+            statement=item["statement"],
+            keywords=tuple(item.get("keywords", ())),
+            facts={k: str(v) for k, v in item.get("facts", {}).items()},
+        )
+        for item in data.get("claims", [])
+    )

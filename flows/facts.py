@@ -1,0 +1,695 @@
+"""Facts found in text: dates, rates, amounts, places, parties, status words, outcomes (pure).
+
+Everything here is regular expressions over one sentence at a time, tuned to the kind of
+coverage the seed brief tracks (diplomatic talks, bills, court rulings). Dates are returned as
+ISO 8601 ("2026-02-04", intervals "2026-02-04/2026-02-05"); statuses as a small vocabulary
+(STATUSES) so claims and articles compare by equality.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+Slot = Literal[
+    "date",
+    "location",
+    "status",
+    "rate",
+    "amount",
+    "outcome",
+    "prisoners",
+    "vote",
+    "party",
+    "person",
+]
+Tense = Literal["past", "future", "present"]
+
+# The canonical status vocabulary; everything the status patterns find maps onto one of these.
+STATUSES: tuple[str, ...] = (
+    "scheduled",
+    "postponed",
+    "cancelled",
+    "held",
+    "proposed",
+    "passed",
+    "signed",
+    "vetoed",
+    "stalled",
+    "pending",
+    "decided",
+    "struck down",
+    "upheld",
+    "denied",
+    "stated",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One normalized fact and where it came from in the sentence."""
+
+    slot: Slot
+    value: str
+    text: str
+    start: int = 0
+    negated: bool = False  # "was not postponed", "did not strike down"
+    tense: Tense = "present"
+    old: bool = False  # the value a change moved away from ("originally set for Feb 1")
+
+
+# ---------------------------------------------------------------- sentences
+
+# Abbreviations whose dot does not end a sentence ("Feb. 4", "U.S. envoy", "Sen. Graham").
+_ABBREV = re.compile(
+    r"\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Sen|Rep|Gen|Mr|Mrs|Ms|Dr|St|Lt|Col"
+    r"|Gov|Pres|No|vs|v|Inc|Corp|Jr|Sr|U\.S|U\.N|U\.K|E\.U|a\.m|p\.m)\.$"
+)
+_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“‘(]?[A-Z0-9])|\n+")
+
+
+def split_sentences(text: str) -> tuple[str, ...]:
+    """Split body text into sentences, keeping abbreviations like "Feb." and "U.S." intact."""
+    out: list[str] = []
+    pending = ""
+    for piece in _BOUNDARY.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        pending = f"{pending} {piece}" if pending else piece
+        if not _ABBREV.search(pending):
+            out.append(pending)
+            pending = ""
+    if pending:
+        out.append(pending)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- dates
+
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+# Capitalized only, so the verbs "may" and "march" are not months.
+_MON = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_TO = r"\s*(?:-|–|—|to|and|through|until|till)\s*"
+_YEAR = r"(?:,?\s+(\d{4}))?"
+_MONTH_FIRST = re.compile(rf"\b({_MON})\s+{_DAY}(?:{_TO}(?:({_MON})\s+)?{_DAY}(?![\d%]))?{_YEAR}(?![\d%])")
+_DAY_FIRST = re.compile(rf"\b{_DAY}(?:{_TO}{_DAY})?\s+({_MON}){_YEAR}\b")
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:/(\d{4})-(\d{2})-(\d{2}))?\b")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WD = r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_RELATIVE = re.compile(
+    rf"\b(?:(next|this|last|coming|on|this coming|past|this past)\s+)?{_WD}"
+    rf"(?:{_TO}{_WD})?\b|\b(tomorrow|today|yesterday|tonight)\b",
+    re.IGNORECASE,
+)
+# A date right after these is the value a change moved away from.
+_OLD_CUE = re.compile(
+    r"\b(?:originally|initially|previously|earlier|once|had been|from)\b[^.;]{0,40}$",
+    re.IGNORECASE,
+)
+# Only verbs that report an event as over decide that a bare weekday lies in the past:
+# "had been discussed for Wednesday" still points ahead.
+_PAST_CUE = re.compile(
+    r"\b(?:held|took place|met|began|ended|concluded|convened|opened|ago|continued"
+    r"|yesterday|wrapped up|got underway|finished|started|gathered|sat down)\b",
+    re.IGNORECASE,
+)
+_FUTURE_CUE = re.compile(
+    r"\b(?:will|would|shall|to be|set (?:for|to)|scheduled|slated|expected|planned|plans?"
+    r"|upcoming|due|next|coming|moved to|pushed|postponed|rescheduled|delayed)\b",
+    re.IGNORECASE,
+)
+
+
+_REPORTED_ON = re.compile(
+    r"\b(?:said|says|told|announced|wrote|added|confirmed|comment|statement|posted|reported|address"
+    r"|briefing|reporters|interview|Telegram)\b[^.;,]{0,25}?(?:\b(?:on|late on|early "
+    r"on)\s+)?(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _month(name: str) -> int:
+    return _MONTHS[name.lower()[:3]]
+
+
+def _infer_year(month: int, day: int, ref: date | None) -> int | None:
+    """Pick the year that puts month/day closest to the reference date (articles talk near now)."""
+    if ref is None:
+        return None
+    best: int | None = None
+    for year in (ref.year - 1, ref.year, ref.year + 1):
+        try:
+            gap = abs((date(year, month, day) - ref).days)
+        except ValueError:
+            continue
+        if best is None or gap < abs((date(best, month, day) - ref).days):
+            best = year
+    return best
+
+
+def _iso(year: int | None, month: int, day: int) -> str | None:
+    """ISO date, or ISO's year-less "--MM-DD" when no year is known."""
+    try:
+        date(year or 2000, month, day)
+    except ValueError:
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
+
+
+def _interval(start: str | None, end: str | None) -> str | None:
+    if start is None:
+        return None
+    if end is None or end == start:
+        return start
+    return f"{start}/{end}"
+
+
+def _absolute_dates(sentence: str, ref: date | None) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, iso) for written-out dates."""
+    for m in _MONTH_FIRST.finditer(sentence):
+        m1, d1, m2, d2, yr = m.group(1), int(m.group(2)), m.group(3), m.group(4), m.group(5)
+        mon1 = _month(m1)
+        mon2 = _month(m2) if m2 else mon1
+        year = int(yr) if yr else _infer_year(mon1, d1, ref)
+        year2 = year + 1 if year and mon2 < mon1 else year
+        end = _iso(year2, mon2, int(d2)) if d2 else None
+        value = _interval(_iso(year, mon1, d1), end)
+        if value:
+            yield m.start(), m.end(), value
+    for m in _DAY_FIRST.finditer(sentence):
+        d1, d2, mon, yr = int(m.group(1)), m.group(2), _month(m.group(3)), m.group(4)
+        year = int(yr) if yr else _infer_year(mon, d1, ref)
+        value = _interval(_iso(year, mon, d1), _iso(year, mon, int(d2)) if d2 else None)
+        if value:
+            yield m.start(), m.end(), value
+    for m in _ISO.finditer(sentence):
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        end = _iso(int(m.group(4)), int(m.group(5)), int(m.group(6))) if m.group(4) else None
+        value = _interval(_iso(y, mo, d), end)
+        if value:
+            yield m.start(), m.end(), value
+
+
+def _weekday_date(name: str, qualifier: str, ref: date, past: bool) -> date:
+    """Resolve a weekday name against the publication date; tense decides which side."""
+    target = _WEEKDAYS.index(name.lower())
+    ahead = (target - ref.weekday()) % 7
+    behind = (ref.weekday() - target) % 7
+    if qualifier in ("last", "past", "this past"):
+        return ref - timedelta(days=behind or 7)
+    if qualifier == "next":
+        return ref + timedelta(days=ahead or 7)
+    if past:
+        return ref - timedelta(days=behind)
+    return ref + timedelta(days=ahead)
+
+
+def _relative_dates(sentence: str, ref: date | None) -> Iterator[tuple[int, int, str]]:
+    if ref is None:
+        return
+    past = bool(_PAST_CUE.search(sentence)) and not _FUTURE_CUE.search(sentence)
+    for m in _RELATIVE.finditer(sentence):
+        word = (m.group(4) or "").lower()
+        if word:
+            shift = {"tomorrow": 1, "today": 0, "tonight": 0, "yesterday": -1}[word]
+            yield m.start(), m.end(), (ref + timedelta(days=shift)).isoformat()
+            continue
+        qualifier = (m.group(1) or "").lower()
+        start = _weekday_date(m.group(2), qualifier, ref, past)
+        end = _weekday_date(m.group(3), "", start, False) if m.group(3) else None
+        yield m.start(), m.end(), _interval(start.isoformat(), end.isoformat() if end else None) or ""
+
+
+def dates(sentence: str, published_at: datetime | date | None = None) -> tuple[Fact, ...]:
+    """Dates and date ranges in a sentence, ISO 8601; relative ones need the publication date."""
+    ref = published_at.date() if isinstance(published_at, datetime) else published_at
+    found: list[Fact] = []
+    taken: list[tuple[int, int]] = []
+    for source in (_absolute_dates(sentence, ref), _relative_dates(sentence, ref)):
+        for start, end, value in source:
+            if any(s < end and start < e for s, e in taken):
+                continue
+            if _REPORTED_ON.search(sentence[max(0, start - 40) : start]):
+                taken.append((start, end))
+                continue  # "said on Sunday" dates the report, not the event
+            taken.append((start, end))
+            old = bool(_OLD_CUE.search(sentence[max(0, start - 45) : start]))
+            found.append(Fact("date", value, sentence[start:end], start, old=old))
+    return tuple(sorted(found, key=lambda f: f.start))
+
+
+def date_bounds(value: str) -> tuple[str, str]:
+    """First and last day of an ISO date or interval."""
+    first, _, last = value.partition("/")
+    return first, last or first
+
+
+def same_date(a: str, b: str) -> bool:
+    """Equal dates, or one a day inside the other's interval; year-less dates compare by MM-DD."""
+
+    def norm(x: str) -> str:
+        return x[-5:]
+
+    a1, a2 = date_bounds(a)
+    b1, b2 = date_bounds(b)
+    if a1.startswith("--") or b1.startswith("--"):
+        a1, a2, b1, b2 = norm(a1), norm(a2), norm(b1), norm(b2)
+    return (a1, a2) == (b1, b2) or (b1 <= a1 and a2 <= b2) or (a1 <= b1 and b2 <= a2)
+
+
+# ---------------------------------------------------------------- numbers
+
+_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b|pct\b)", re.IGNORECASE)
+_SCALE = r"(?:(trillion|billion|million|tn|bn|mn|m|b)\b)"
+_AMOUNT = re.compile(
+    rf"(?:\$|US\$|USD\s?)\s?(\d+(?:[.,]\d+)?)\s*{_SCALE}?|(\d+(?:\.\d+)?)\s*{_SCALE}\s*(?:dollars|USD)",
+    re.IGNORECASE,
+)
+_SCALES = {"tn": "trillion", "bn": "billion", "b": "billion", "mn": "million", "m": "million"}
+
+
+def quantities(sentence: str) -> tuple[Fact, ...]:
+    """Percentages ("up to 500 percent" -> "500%") and amounts ("$12tn" -> "$12 trillion")."""
+    found = [Fact("rate", f"{_num(m.group(1))}%", m.group(0), m.start()) for m in _RATE.finditer(sentence)]
+    for m in _AMOUNT.finditer(sentence):
+        number = m.group(1) or m.group(3)
+        scale = (m.group(2) or m.group(4) or "").lower()
+        scale = _SCALES.get(scale, scale)
+        value = f"${_num(number.replace(',', ''))}" + (f" {scale}" if scale else "")
+        found.append(Fact("amount", value, m.group(0), m.start()))
+    return tuple(found)
+
+
+def _num(text: str) -> str:
+    return text[:-2] if text.endswith(".0") else text
+
+
+# ---------------------------------------------------------------- places and parties
+
+# canonical place -> aliases; the brief's venues and capitals, plus near neighbours for contrast.
+PLACES: dict[str, tuple[str, ...]] = {
+    "Abu Dhabi": (
+        "Abu Dhabi",
+        "Emirati capital",
+        "UAE capital",
+        "capital of the UAE",
+        "capital of the United Arab Emirates",
+    ),
+    "United Arab Emirates": ("United Arab Emirates", "UAE", "the Emirates"),
+    "Dubai": ("Dubai",),
+    "Istanbul": ("Istanbul",),
+    "Ankara": ("Ankara",),
+    "Geneva": ("Geneva",),
+    "Switzerland": ("Switzerland",),
+    "Riyadh": ("Riyadh", "Saudi capital"),
+    "Jeddah": ("Jeddah", "Jidda"),
+    "Saudi Arabia": ("Saudi Arabia",),
+    "Doha": ("Doha",),
+    "Moscow": ("Moscow",),
+    "Kyiv": ("Kyiv", "Kiev"),
+    "Washington": ("Washington",),
+    "Miami": ("Miami",),
+    "Alaska": ("Alaska", "Anchorage"),
+    "Berlin": ("Berlin",),
+    "Paris": ("Paris",),
+    "London": ("London",),
+    "Brussels": ("Brussels",),
+    "Budapest": ("Budapest",),
+    "Minsk": ("Minsk",),
+    "Davos": ("Davos",),
+    "Munich": ("Munich",),
+    "Vatican": ("Vatican", "Rome"),
+}
+# A venue named at city level is the same venue as its country ("talks in the UAE").
+WITHIN: dict[str, str] = {
+    "Abu Dhabi": "United Arab Emirates",
+    "Dubai": "United Arab Emirates",
+    "Geneva": "Switzerland",
+    "Davos": "Switzerland",
+    "Riyadh": "Saudi Arabia",
+    "Jeddah": "Saudi Arabia",
+    "Istanbul": "Turkey",
+    "Ankara": "Turkey",
+}
+PARTIES: dict[str, tuple[str, ...]] = {
+    "Russia": ("Russia", "Russian", "Russians", "Moscow", "Kremlin", "Russian Federation"),
+    "Ukraine": ("Ukraine", "Ukrainian", "Ukrainians", "Kyiv", "Kiev"),
+    "United States": (
+        "United States",
+        "U.S.",
+        "US",
+        "USA",
+        "America",
+        "American",
+        "Americans",
+        "Washington",
+        "White House",
+    ),
+    "China": ("China", "Chinese", "Beijing"),
+    # Others who meet in threes too: naming them says the meeting is not the tracked one.
+    "Japan": ("Japan", "Japanese", "Tokyo"),
+    "South Korea": ("South Korea", "South Korean", "Seoul"),
+    "North Korea": ("North Korea", "North Korean", "Pyongyang"),
+    "India": ("India", "Indian", "New Delhi"),
+    "Israel": ("Israel", "Israeli"),
+    "Iran": ("Iran", "Iranian", "Tehran"),
+    "Turkey": ("Turkey", "Turkish", "Ankara"),
+    "Egypt": ("Egypt", "Egyptian", "Cairo"),
+    "Qatar": ("Qatar", "Qatari"),
+    "Germany": ("Germany", "German", "Berlin"),
+    "France": ("France", "French", "Paris"),
+    "United Kingdom": ("United Kingdom", "Britain", "British", "UK", "London"),
+    "Palestinians": ("Palestinian", "Palestinians", "Hamas", "Gaza"),
+    "European Union": ("European Union", "EU", "Brussels"),
+}
+PEOPLE: dict[str, tuple[str, ...]] = {
+    "Volodymyr Zelensky": ("Zelensky", "Zelenskyy", "Zelenskiy", "Zelenskyi"),
+    "Vladimir Putin": ("Putin",),
+    "Donald Trump": ("Trump",),
+    "Steve Witkoff": ("Witkoff",),
+    "Jared Kushner": ("Kushner",),
+    "Rustem Umerov": ("Umerov",),
+    "Richard Blumenthal": ("Blumenthal",),
+    "Lindsey Graham": ("Graham",),
+    "Kirill Dmitriev": ("Dmitriev",),
+    "Marco Rubio": ("Rubio",),
+    "JD Vance": ("Vance",),
+    "Yuri Ushakov": ("Ushakov",),
+    "Kyrylo Budanov": ("Budanov",),
+    "Igor Kostyukov": ("Kostyukov",),
+    "John Roberts": ("Chief Justice Roberts", "John Roberts"),
+}
+
+
+def _alias_pattern(table: dict[str, tuple[str, ...]]) -> tuple[re.Pattern[str], dict[str, str]]:
+    lookup = {alias.lower(): name for name, aliases in table.items() for alias in aliases}
+    ordered = sorted(lookup, key=len, reverse=True)
+    body = "|".join(re.escape(a) for a in ordered)
+    return re.compile(rf"(?<![\w.])(?:{body})(?![\w])", re.IGNORECASE), lookup
+
+
+_PLACE_RE, _PLACE_OF = _alias_pattern(PLACES)
+_PARTY_RE, _PARTY_OF = _alias_pattern({k: tuple(a for a in v if a != "US") for k, v in PARTIES.items()})
+_US_RE = re.compile(r"(?<![\w.])US(?![\w])")  # case-sensitive, so the pronoun "us" is not a country
+_PERSON_RE, _PERSON_OF = _alias_pattern(PEOPLE)
+# A place is a venue only after these ("talks in Geneva"), not as a speaker ("Moscow said").
+_VENUE_CUE = re.compile(
+    r"\b(?:in|at|to|hosted by|host|hosts|venue|city of|capital)\s+(?:the\s+)?$", re.IGNORECASE
+)
+
+
+def places(sentence: str) -> tuple[Fact, ...]:
+    """Venues named in a sentence (a place after in/at/to), canonical names."""
+    found = []
+    for m in _PLACE_RE.finditer(sentence):
+        if _VENUE_CUE.search(sentence[max(0, m.start() - 20) : m.start()]):
+            old = bool(_OLD_CUE.search(sentence[max(0, m.start() - 45) : m.start()]))
+            found.append(Fact("location", _PLACE_OF[m.group(0).lower()], m.group(0), m.start(), old=old))
+    return tuple(found)
+
+
+def parties(sentence: str) -> tuple[Fact, ...]:
+    """Countries (by name, adjective or capital as metonym) and the brief's people."""
+    found = [
+        Fact("party", _PARTY_OF[m.group(0).lower()], m.group(0), m.start())
+        for m in _PARTY_RE.finditer(sentence)
+    ]
+    found += [Fact("party", "United States", m.group(0), m.start()) for m in _US_RE.finditer(sentence)]
+    found += [
+        Fact("person", _PERSON_OF[m.group(0).lower()], m.group(0), m.start())
+        for m in _PERSON_RE.finditer(sentence)
+    ]
+    return tuple(sorted(found, key=lambda f: f.start))
+
+
+def place_names(text: str) -> tuple[str, ...]:
+    """Every place named in the text, venue or not, canonical names."""
+    return tuple(_PLACE_OF[m.group(0).lower()] for m in _PLACE_RE.finditer(text))
+
+
+def same_place(a: str, b: str) -> bool:
+    """Same venue, or a city and the country that contains it."""
+    a, b = canonical_place(a), canonical_place(b)
+    return a == b or WITHIN.get(a) == b or WITHIN.get(b) == a
+
+
+def canonical_place(name: str) -> str:
+    return _PLACE_OF.get(name.strip().lower(), name.strip())
+
+
+# ---------------------------------------------------------------- statuses
+
+# canonical status -> pattern; order is priority when a sentence holds several (decisive first).
+_STATUS_PATTERNS: tuple[tuple[str, str], ...] = (
+    (
+        "denied",
+        r"denie[sd]|deny(?:ing)?|dismissed (?:the |those |these )?(?:reports?|claims?|rumou?rs?)"
+        r"|rejected (?:the |those )?(?:reports?|claims?)|rejected as (?:fake|false|untrue|nonsense)"
+        r"|no such (?:meeting|talks|plan|deal|round|offer|proposal|package)|(?:is|was) (?:a )?myth"
+        r"|(?:did|does) not correspond to reality|(?:is|was|are|were) (?:simply )?fake"
+        r"|(?:is|was|are|were) (?:simply )?(?:not true|untrue|false|fake)|never "
+        r"(?:happened|took place)"
+        r"|did not take place|fabricat\w+|no (?:meeting|talks) (?:is|are|was|were|has been|have "
+        r"been) "
+        r"(?:planned|scheduled|set|agreed)|no (?:date|meeting|round) (?:has|have|had) been "
+        r"(?:agreed|set|fixed)"
+        r"|no agreed (?:meeting|date|round)|(?:has|had|have) not signed off|wish list|wishful "
+        r"thinking",
+    ),
+    (
+        "cancelled",
+        r"cancel+ed|called off|call off|scrapped|scrubbed|abandoned|will not (?:take place|go "
+        r"ahead)",
+    ),
+    (
+        "struck down",
+        r"str(?:uck|ike|ikes|iking) down|invalidated|overturned|voided|"
+        r"ruled (?:that )?[^.]{0,60}(?:unlawful|illegal|unconstitutional|exceeded)"
+        r"|(?:does|did) not authori[sz]e|lacked (?:the )?authority|exceeded (?:his|its|their) "
+        r"authority",
+    ),
+    ("upheld", r"upheld|uph[eo]ld(?:s|ing)?"),
+    ("vetoed", r"vetoed"),
+    ("signed", r"signed into law"),
+    ("passed", r"passed|approved|adopted|cleared the (?:Senate|House)"),
+    (
+        "stalled",
+        r"stalled|stall(?:s|ing)|stuck|languish\w*|shelved|blocked|held up|"
+        r"(?:has|have|had) (?:not|never) (?:yet )?(?:come|been brought|been put) (?:up "
+        r")?(?:to|for) a vote"
+        r"|no vote",
+    ),
+    (
+        "postponed",
+        r"postponed|postpone|delayed|pushed back|push(?:ed)? (?:it )?back|rescheduled|put off"
+        r"|deferred|(?:moved|shifted|bumped|pushed) (?:back )?(?:to|until|till)(?= [^.]{0,25}\d)",
+    ),
+    (
+        "held",
+        r"held|took place|taking place|takes place|began|begun|opened|started|concluded|ended"
+        r"|wrapped up|met|meeting took|convened|got under ?way|under ?way|kicked "
+        r"off|resumed|wound up"
+        r"|finished|closed",
+    ),
+    (
+        "pending",
+        r"pending|(?:has|have) yet to rule|yet to rule|not yet ruled|no ruling|awaiting|awaits"
+        r"|heard (?:oral )?arguments?|still not decided|is expected to "
+        r"rule|deliberating|weighing|has not ruled",
+    ),
+    (
+        "decided",
+        r"ruled|ruling came|decision came|handed down|issued (?:its|a) (?:ruling|decision)",
+    ),
+    (
+        "scheduled",
+        r"scheduled|slated|set (?:for|to)|planned|due (?:to|on|in)|expected to (?:meet|take place|"
+        r"be held|convene|resume|begin|start)|to be held|will (?:meet|take place|be held|convene|"
+        r"resume|begin|start|gather)|upcoming|agreed to meet|plan to meet|is on for|are on for",
+    ),
+    (
+        "proposed",
+        r"proposed|propos(?:es|ing)|introduced|unveiled|champion(?:s|ed|ing)?|sponsor(?:s|ed)?"
+        r"|co-?sponsor(?:s|ed)?|remains a proposal|would "
+        r"(?:impose|allow|authori[sz]e|slap)|offer(?:s|ed|ing)?"
+        r"|dangl(?:es|ed|ing)|tempt(?:s|ed|ing)|pitch(?:es|ed|ing)",
+    ),
+    ("stated", r"said|says|described|called|expressed|told|stated|noted|voiced|welcomed|hailed"),
+)
+_STATUS_RE = tuple(
+    (name, re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE))
+    for name, pattern in _STATUS_PATTERNS
+)
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|without|neither|nor|hasn't|haven't|hadn't|didn't|doesn't|don't|won't|wasn't"
+    r"|weren't|isn't|aren't|cannot|can't|n't)\b(?:\s+\w+){0,2}\s*$",
+    re.IGNORECASE,
+)
+_FUTURE_BEFORE = re.compile(
+    r"\b(?:will|would|shall|to be|to|expected to|set to|due "
+    r"to|could|may|might)\b(?:\s+\w+){0,2}\s*$",
+    re.IGNORECASE,
+)
+# Statuses whose own word already fixes the tense: "scheduled" is about the future by meaning.
+_SELF_TIMED = {"scheduled": "future", "pending": "present", "denied": "past", "stated": "past"}
+_STATUS_RANK = {name: i for i, (name, _) in enumerate(_STATUS_PATTERNS)}
+
+
+def _status_fact(name: str, m: re.Match[str], sentence: str) -> Fact:
+    before = sentence[max(0, m.start() - 30) : m.start()]
+    negated = bool(_NEGATION.search(before)) and name not in ("pending", "denied", "stalled")
+    tense: Tense = "future" if _FUTURE_BEFORE.search(before) else "past"
+    tense = _SELF_TIMED.get(name, tense)  # type: ignore[assignment]
+    if name == "held" and tense == "future":
+        name = "scheduled"  # "will be held" announces, it does not report
+    return Fact("status", name, m.group(0), m.start(), negated=negated, tense=tense)
+
+
+def statuses(sentence: str) -> tuple[Fact, ...]:
+    """Status words with tense and negation, canonical names, most decisive first."""
+    found: list[Fact] = []
+    taken: list[tuple[int, int]] = []
+    for name, pattern in _STATUS_RE:
+        for m in pattern.finditer(sentence):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            found.append(_status_fact(name, m, sentence))
+    return tuple(sorted(found, key=lambda f: (_STATUS_RANK[f.value], f.start)))
+
+
+_STATUS_ALIASES = {
+    "set": "scheduled",
+    "planned": "scheduled",
+    "slated": "scheduled",
+    "expected": "scheduled",
+    "delayed": "postponed",
+    "moved": "postponed",
+    "rescheduled": "postponed",
+    "canceled": "cancelled",
+    "called off": "cancelled",
+    "took place": "held",
+    "concluded": "held",
+    "introduced": "proposed",
+    "approved": "passed",
+    "ruled": "decided",
+    "invalidated": "struck down",
+}
+
+
+def canonical_status(word: str) -> str:
+    """Map a status word ("set", "called off", "Canceled") to the STATUSES vocabulary."""
+    w = word.strip().lower()
+    if w in STATUSES:
+        return w
+    if w in _STATUS_ALIASES:
+        return _STATUS_ALIASES[w]
+    for name, pattern in _STATUS_RE:
+        if pattern.fullmatch(w):
+            return name
+    return w
+
+
+# ---------------------------------------------------------------- outcomes
+
+_EXCHANGE = re.compile(
+    r"(?:prisoner|POW|captive|detainee|prisoners of "
+    r"war)s?\W+(?:\w+\W+){0,3}?(?:exchange|swap|release|handover)"
+    r"|(?:exchange|swap|release|swapped|exchanged|released|free|freed|return|returned)\W+(?:\w+\W+){0,4}?"
+    r"(?:prisoners|POWs|captives|detainees|servicemen|soldiers)",
+    re.IGNORECASE,
+)
+_PEOPLE = r"(?:prisoners of war|prisoners|POWs|captives|detainees|servicemen|soldiers|people|troops)"
+_EACH = re.compile(
+    rf"\b(\d{{1,4}})\s+(?:{_PEOPLE}\s+)?each\b|\beach\b[^.]{{0,40}}?\b(\d{{1,4}})\b"
+    rf"|\b(\d{{1,4}})(?:-| )for(?:-| )(\d{{1,4}})\b",
+    re.IGNORECASE,
+)
+_TOTAL = re.compile(
+    rf"\b(\d{{1,4}})(?:-person|-strong)?\s+(?:\w+\s+)?{_PEOPLE}\b|\b(?:exchange|swap|release) "
+    rf"of (\d{{1,4}})\b",
+    re.IGNORECASE,
+)
+_TALLY = re.compile(r"(?<![\d/–-])\b([1-9])\s*(?:-|–|—|to)\s*([0-9])\b(?![\d/–-])")
+_COURT = re.compile(r"\b(?:rul\w+|decision|vote[ds]?|majority|justices|opinion|court)\b", re.IGNORECASE)
+
+
+def outcomes(sentence: str) -> tuple[Fact, ...]:
+    """Outcomes an event produced: a prisoner exchange with its numbers, a court's vote tally."""
+    found: list[Fact] = []
+    m = _EXCHANGE.search(sentence)
+    if m:
+        found.append(Fact("outcome", "prisoner exchange", m.group(0), m.start()))
+        found.extend(_prisoner_numbers(sentence))
+    found.extend(_tally(sentence))
+    return tuple(found)
+
+
+def _prisoner_numbers(sentence: str) -> Iterator[Fact]:
+    """One "prisoners" fact: "157 each (314 total)" for an equal swap, else the total."""
+    each = _EACH.search(sentence)
+    if each:
+        a, b, c, d = each.groups()
+        if not (c and d and c != d):  # "5-for-1" is not an equal swap
+            n = int(a or b or c)
+            yield Fact("prisoners", f"{n} each ({2 * n} total)", each.group(0), each.start())
+            return
+    total = _TOTAL.search(sentence)
+    if total:
+        yield Fact("prisoners", total.group(1) or total.group(2), total.group(0), total.start())
+
+
+def prisoner_counts(value: str) -> tuple[int | None, int | None]:
+    """(each, total) read back from a "prisoners" value such as "157 each (314 total)" or "314"."""
+    each = re.search(r"(\d+)\s*each", value)
+    total = re.search(r"(\d+)\s*total", value) or (None if each else re.search(r"\d+", value))
+    n_each = int(each.group(1)) if each else None
+    n_total = int(total.group(1) if total.groups() else total.group(0)) if total else None
+    return n_each, n_total if n_total is not None else (2 * n_each if n_each else None)
+
+
+def _tally(sentence: str) -> Iterator[Fact]:
+    if not _COURT.search(sentence):
+        return
+    masked = _ISO.sub(" ", sentence)
+    for m in _TALLY.finditer(masked):
+        a, b = int(m.group(1)), int(m.group(2))
+        around = masked[max(0, m.start() - 12) : m.end() + 12]
+        if a + b <= 9 and a > b and not re.search(_MON, around):
+            yield Fact("vote", f"{a}-{b}", m.group(0), m.start())
+
+
+# ---------------------------------------------------------------- all together
+
+
+def extract(sentence: str, published_at: datetime | date | None = None) -> tuple[Fact, ...]:
+    """Every fact in one sentence, ordered by kind then position."""
+    return (
+        dates(sentence, published_at)
+        + quantities(sentence)
+        + places(sentence)
+        + parties(sentence)
+        + statuses(sentence)
+        + outcomes(sentence)
+    )

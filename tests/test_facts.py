@@ -1,0 +1,152 @@
+"""Fact extraction: inputs and the facts they must yield."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from flows import facts
+
+# Wednesday 28 January 2026: "next Wednesday" is 4 February, "on Saturday" (past) the 24th.
+PUBLISHED = datetime(2026, 1, 28, 9, tzinfo=UTC)
+
+
+def _values(found: tuple[facts.Fact, ...], slot: str) -> list[str]:
+    return [f.value for f in found if f.slot == slot]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The meeting is set for February 4-5.", ["2026-02-04/2026-02-05"]),
+        ("Talks on Feb. 4–5 in the Gulf.", ["2026-02-04/2026-02-05"]),
+        ("Delegates meet 4-5 February.", ["2026-02-04/2026-02-05"]),
+        ("They will meet in Abu Dhabi on February 4 and 5.", ["2026-02-04/2026-02-05"]),
+        ("The ruling came on 2026-02-20.", ["2026-02-20"]),
+        ("Talks ran from January 30 to February 2, 2026.", ["2026-01-30/2026-02-02"]),
+        ("They will meet next Wednesday.", ["2026-02-04"]),
+        ("The delegations met on Saturday in Abu Dhabi.", ["2026-01-24"]),
+        ("Talks resume tomorrow.", ["2026-01-29"]),
+        ("The round on Wednesday and Thursday will be in Abu Dhabi.", ["2026-01-28/2026-01-29"]),
+        ("Peskov said on Monday that the talks would go ahead.", []),
+        ("Nothing was decided, and nobody may march anywhere.", []),
+    ],
+)
+def test_dates_are_iso_and_resolved_against_publication(sentence: str, expected: list[str]) -> None:
+    assert _values(facts.dates(sentence, PUBLISHED), "date") == expected
+
+
+def test_date_a_change_moved_away_from_is_marked_old() -> None:
+    found = facts.dates("The talks, originally set for Feb. 4-5, were postponed to Feb. 10.", PUBLISHED)
+    assert [(f.value, f.old) for f in found] == [
+        ("2026-02-04/2026-02-05", True),
+        ("2026-02-10", False),
+    ]
+
+
+def test_dates_without_a_reference_keep_month_and_day() -> None:
+    assert _values(facts.dates("Set for February 4-5."), "date") == ["--02-04/--02-05"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "slot", "expected"),
+    [
+        ("Tariffs of up to 500% on Russian imports.", "rate", ["500%"]),
+        ("Tariffs of up to 500 percent.", "rate", ["500%"]),
+        ("A $12 trillion deal.", "amount", ["$12 trillion"]),
+        ("A $12tn package and $1.67 billion more.", "amount", ["$12 trillion", "$1.67 billion"]),
+        ("Russia and Ukraine exchanged 157 prisoners each.", "prisoners", ["157 each (314 total)"]),
+        ("Witkoff said 314 prisoners would be released in the swap.", "prisoners", ["314"]),
+        ("The exchange of 314 prisoners each took place.", "prisoners", ["314 each (628 total)"]),
+        ("The Supreme Court ruled 6–3 against the tariffs.", "vote", ["6-3"]),
+        ("The talks ran 4-5 February.", "vote", []),
+    ],
+)
+def test_numbers_are_normalized(sentence: str, slot: str, expected: list[str]) -> None:
+    assert _values(facts.extract(sentence, PUBLISHED), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "slot", "expected"),
+    [
+        ("Three-way talks in the Emirati capital.", "location", ["Abu Dhabi"]),
+        ("The round was moved to Geneva.", "location", ["Geneva"]),
+        ("Moscow said it was ready.", "location", []),
+        ("The Kremlin and Kyiv agreed.", "party", ["Russia", "Ukraine"]),
+        (
+            "US envoys flew to the Gulf, as did the White House team.",
+            "party",
+            ["United States", "United States"],
+        ),
+        ("Let us wait.", "party", []),
+        (
+            "Sen. Blumenthal and Zelenskyy spoke.",
+            "person",
+            ["Richard Blumenthal", "Volodymyr Zelensky"],
+        ),
+    ],
+)
+def test_places_parties_and_people_are_canonical(sentence: str, slot: str, expected: list[str]) -> None:
+    assert _values(facts.extract(sentence), slot) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status", "negated", "tense"),
+    [
+        ("A follow-up meeting is scheduled for February 4-5.", "scheduled", False, "future"),
+        ("The talks will be held in Abu Dhabi.", "scheduled", False, "future"),
+        ("The talks were postponed to Feb. 10.", "postponed", False, "past"),
+        ("The talks were not postponed.", "postponed", True, "past"),
+        ("The meeting has been called off.", "cancelled", False, "past"),
+        ("The second round concluded on Thursday.", "held", False, "past"),
+        ("The bill was introduced last April.", "proposed", False, "past"),
+        ("The measure passed the Senate.", "passed", False, "past"),
+        ("The bill stalled in the House.", "stalled", False, "past"),
+        ("The court struck down the tariffs.", "struck down", False, "past"),
+        ("The court has yet to rule.", "pending", False, "present"),
+        ("The Kremlin denied the reports.", "denied", False, "past"),
+        ("There is no such meeting.", "denied", False, "past"),
+    ],
+)
+def test_first_status_is_the_decisive_one(sentence: str, status: str, negated: bool, tense: str) -> None:
+    first = facts.statuses(sentence)[0]
+    assert (first.value, first.negated, first.tense) == (status, negated, tense)
+
+
+@pytest.mark.parametrize(
+    ("word", "canonical"),
+    [
+        ("set", "scheduled"),
+        ("planned", "scheduled"),
+        ("Canceled", "cancelled"),
+        ("called off", "cancelled"),
+        ("took place", "held"),
+        ("approved", "passed"),
+        ("struck down", "struck down"),
+    ],
+)
+def test_status_words_map_to_the_vocabulary(word: str, canonical: str) -> None:
+    assert facts.canonical_status(word) == canonical
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("2026-02-04/2026-02-05", "2026-02-04/2026-02-05", True),
+        ("2026-02-05", "2026-02-04/2026-02-05", True),
+        ("2026-02-10", "2026-02-04/2026-02-05", False),
+        ("--02-04/--02-05", "2026-02-04/2026-02-05", True),
+    ],
+)
+def test_same_date_accepts_days_inside_an_interval(a: str, b: str, same: bool) -> None:
+    assert facts.same_date(a, b) is same
+
+
+def test_sentences_keep_abbreviations_together() -> None:
+    text = "Sen. Graham met the U.S. envoy on Feb. 4. They talked.\nNew paragraph"
+    assert facts.split_sentences(text) == (
+        "Sen. Graham met the U.S. envoy on Feb. 4.",
+        "They talked.",
+        "New paragraph",
+    )
