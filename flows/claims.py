@@ -127,8 +127,6 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "same room",
         "across the table",
         "in the same room",
-        "directly",
-        "direct",
     ),
     "neutral venue": ("neutral venue", "neutral ground", "neutral site", "neutral"),
     "saturday": ("saturday",),
@@ -162,7 +160,15 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "bargain",
         "economic cooperation",
         "business deals",
-        "investment",
+        "deals",
+        "offers",
+        "offered",
+        "offering",
+        "proposal",
+        "economic projects",
+        "joint projects",
+        "economic package",
+        "economic arrangements",
     ),
     "sidelined": (
         "sidelined",
@@ -189,6 +195,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "truces",
         "halt to fighting",
         "energy truce",
+        "pause in strikes",
+        "pause on strikes",
+        "pause in russian strikes",
+        "strike pause",
+        "moratorium",
     ),
     "withdrawal": (
         "withdrawal",
@@ -199,6 +210,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "pull back",
         "withdraw",
         "pull out",
+        "pulled back",
+        "pulling back",
+        "pull back from",
+        "separation of forces",
+        "disengagement",
     ),
     "confidence-building": (
         "confidence-building",
@@ -368,6 +384,8 @@ _CONCEPT_WEIGHT = {"concept:talks": 0.7, "concept:focus": 0.5, "concept:first": 
 _KIND_WEIGHT = {
     "concept": 1.0,
     "place": 1.5,
+    "region": 0.5,  # "the Gulf" points at Abu Dhabi only loosely
+    "scale": 0.5,  # a number of the same order hints at a revised figure
     "person": 1.5,
     "party": 0.4,
     "value": 1.5,
@@ -378,14 +396,38 @@ _KIND_WEIGHT = {
 def _terms(text: str) -> set[str]:
     """Relevance terms of text: concepts, places, people, parties, numbers."""
     terms = {f"concept:{_CONCEPT_OF[m.group(0).lower()]}" for m in _CONCEPT_RE.finditer(text)}
-    terms |= {f"place:{p}" for p in _places_named(text)}
+    for place in _places_named(text):
+        # A sentence names a region only by naming it ("in the Gulf"); the claim's venue lists
+        # the regions holding it, so the two meet on "region:Gulf" at a lower weight.
+        terms.add(f"place:{place}")
+        if place in fx.WITHIN.values():
+            terms.add(f"region:{place}")
     for fact in fx.parties(text):
         terms.add(f"{fact.slot}:{fact.value}")
+        if fact.value in fx.AFFILIATION:
+            terms.add(f"party:{fx.AFFILIATION[fact.value]}")  # Dmitriev speaks for Russia
     for fact in fx.quantities(text):
         terms.add(f"value:{fact.value}")
+        terms.add(f"scale:{_scale(fact.value)}")  # "$14 trillion" is the same order as "$12 trillion"
+    if "concept:first" in terms and not _FIRST_OF_KIND.search(text):
+        terms.discard("concept:first")  # "the first such swap" is not the first meeting
     if {"party:Russia", "party:Ukraine", "party:United States"} <= terms:
         terms.add("concept:trilateral")  # naming all three sides is saying "trilateral"
     return terms
+
+
+_FIRST_OF_KIND = re.compile(
+    r"\b(?:first|first-ever|inaugural|opening)\b(?:\s+[\w-]+){0,3}?\s+(?:talks|meetings?|rounds?"
+    r"|sessions?|time|trilateral|face-to-face|in-person|direct|contact|encounter|summit)\b",
+    re.IGNORECASE,
+)
+
+
+def _scale(value: str) -> str:
+    """The unit and order of a quantity: "$ trillion", "$ billion", "%"."""
+    if value.endswith("%"):
+        return "%"
+    return "$ " + value.split(" ", 1)[1] if " " in value else "$"
 
 
 def _places_named(text: str) -> set[str]:
@@ -452,11 +494,19 @@ def _claim_terms(claim: Claim) -> set[str]:
     terms = _terms(text) | _words(claim.statement)
     for slot, value in claim.facts.items():
         if slot in ("rate", "amount"):
-            terms.add(f"value:{value}")
+            terms |= {f"value:{value}", f"scale:{_scale(value)}"}
         elif slot == "location":
             terms.add(f"place:{fx.canonical_place(value)}")
+            terms |= {f"region:{wider}" for wider in fx.containers(value)[1:]}
         elif slot in ("sponsor", "person"):
             terms |= {f"person:{f.value}" for f in fx.parties(value) if f.slot == "person"}
+    says_trilateral = any(
+        _CONCEPT_OF.get(m.group(0).lower()) == "trilateral" for m in _CONCEPT_RE.finditer(claim.statement)
+    )
+    if "concept:talks" not in terms and not says_trilateral:
+        # Naming three countries is "trilateral" only for a meeting; a deal between two of them
+        # that a third fears is not a three-way anything.
+        terms.discard("concept:trilateral")
     words = {t for t in terms if t.startswith("word:")}
     return (terms - words) | {w for w in words if not _covered_by_entity(w, terms)}
 
@@ -476,6 +526,7 @@ def _covered_by_entity(word: str, terms: set[str]) -> bool:
     }
 
 
+@lru_cache(maxsize=8192)
 def _ordinal(text: str) -> int | None:
     for m in _ORDINAL_RE.finditer(text):
         number = ORDINALS.get(m.group(1).lower())
@@ -567,6 +618,9 @@ def _coverage(c: _Compiled, terms: frozenset[str]) -> tuple[float, int]:
     word "bill" with the tariff claim but none of its topic.
     """
     matched = c.keys & terms
+    # A vaguer form of a term already matched adds nothing ("$12 trillion" is its own order).
+    if any(t.startswith("value:") for t in matched):
+        matched = {t for t in matched if not t.startswith("scale:")}
     what = [t for t in matched if not _is_who(t)]
     what_share = sum(c.weights[t] for t in what) / c.what_total
     distinct = len(what) if what_share >= _WHAT_SHARE else 0
@@ -578,21 +632,159 @@ def _sentences(article: ArticleText) -> tuple[_Sentence, ...]:
     return tuple(_Sentence(i, t, frozenset(_terms(t) | _words(t))) for i, t in enumerate(texts))
 
 
+# Per-sentence readings every claim asks for: cached by text (pure, read-only results), so
+# fifty claims cost one regex pass per sentence, not fifty.
+_outcomes = lru_cache(maxsize=8192)(fx.outcomes)
+_stances = lru_cache(maxsize=8192)(fx.stances)
+_statuses = lru_cache(maxsize=8192)(fx.statuses)
+
+
+@lru_cache(maxsize=8192)
+def _later_round(text: str) -> bool:
+    return bool(_LATER_ROUND.search(text))
+
+
+def _about_other_round(c: _Compiled, s: _Sentence) -> bool:
+    """A sentence naming another round than the claim's ("the second round" for a claim about
+    the first) is about that round, however many words it shares with the claim."""
+    if c.ordinal is None:
+        return False
+    ordinal = _ordinal(s.text)
+    if ordinal is not None:
+        return ordinal != c.ordinal
+    return c.ordinal == 1 and _later_round(s.text)
+
+
+_LATER_ROUND = re.compile(
+    r"\b(?:next|another|new|fresh|later|latest|subsequent|further|upcoming|this week's)\b"
+    r"(?:\s+[\w-]+){0,2}?\s+(?:rounds?|meetings?|sessions?)\b",
+    re.IGNORECASE,
+)
+
+
+def _topical_outcome(c: _Compiled, s: _Sentence, distinct: int) -> bool:
+    """The sentence reports an outcome on the claim's own topic: a truce that ended, for a claim
+    about truces, named in the sentence; what a meeting produced, in a sentence about it."""
+    for f in _outcomes(s.text):
+        if f.slot != "outcome" or not _outcome_fits(c, f.value):
+            continue
+        topic = OUTCOME_TOPICS.get(f.value, "event")
+        if (topic == "event" and distinct >= 1) or topic in s.terms:
+            return True
+    return False
+
+
+def _outcome_fits(c: _Compiled, value: str) -> bool:
+    """Which claims an outcome can update: what a meeting produced belongs to the meeting's claim,
+    what happened to a truce belongs to a claim about truces."""
+    topic = OUTCOME_TOPICS.get(value, "event")
+    if fx.canonical_status(c.claim.facts.get("status", "")) == "stated":
+        return False  # what someone said has no outcomes
+    if topic == "event":
+        return c.event and "concept:ceasefire" not in c.keys
+    return topic in c.keys
+
+
+OUTCOME_TOPICS = {
+    "prisoner exchange": "event",
+    "energy-strike pause ended": "concept:ceasefire",
+    "truce ended": "concept:ceasefire",
+    "ceasefire monitoring nearly agreed": "concept:ceasefire",
+}
+
+
+def _figure_in_context(c: _Compiled, terms: frozenset[str]) -> bool:
+    """The claim's figure (or one of its order, a revision) with what it is a figure of and
+    between whom: "$15 trillion" of joint projects between Russia and the US. The figure alone,
+    or with other parties ("funds holding $12 trillion"), is not enough."""
+    figures = {t for t in c.keys & terms if t.startswith(("value:", "scale:"))}
+    concepts = {t for t in c.keys & terms if t.startswith("concept:")}
+    parties = {t for t in c.keys if t.startswith("party:")}
+    return bool(figures and concepts) and len(parties & terms) >= min(2, len(parties))
+
+
+def _firstness_ok(c: _Compiled, sentences: Sequence[_Sentence]) -> bool:
+    """A claim about the *first* of something is about first-ness: an article that never says
+    "first" (or says it only of another round) is about a later meeting of the same parties."""
+    if c.ordinal != 1:
+        return True
+    return any("concept:first" in s.terms and not _about_other_round(c, s) for s in sentences)
+
+
+def _speaks(c: _Compiled, sentences: Sequence[_Sentence], s: _Sentence) -> bool:
+    """For a claim about what someone said: the sentence gives that person's stance on the talks,
+    naming them or going on from a sentence that does ("He said ...")."""
+    if not c.people or not _stances(s.text):
+        return False
+    prev = sentences[s.index - 1] if s.index > 0 else None
+    named = bool(c.people & s.terms) or (
+        prev is not None and bool(c.people & prev.terms) and bool(_PRONOUN.match(s.text))
+    )
+    on_talks = "concept:talks" in s.terms or (prev is not None and "concept:talks" in prev.terms)
+    return named and on_talks
+
+
+_PRONOUN = re.compile(r"[\"“]?(?:He|She|His|Her)\b")
+
+
 def _relevant(c: _Compiled, sentences: Sequence[_Sentence]) -> list[tuple[_Sentence, float]]:
     """Sentences about the claim: strong ones, plus fact-bearing neighbours of a strong one."""
     if c.people and not any(c.people & s.terms for s in sentences):
         return []  # a statement by someone is about them: "officials in Seoul" are not Zelensky
-    scored = [(s, *_coverage(c, s.terms)) for s in sentences if not _others_meeting(c, s.terms)]
-    strong = [(s, cov) for s, cov, n in scored if cov >= _STRONG and n >= _MIN_TERMS]
+    if not _firstness_ok(c, sentences):
+        return []
+    scored = [
+        (s, *_coverage(c, s.terms))
+        for s in sentences
+        if not _others_meeting(c, s.terms) and not _about_other_round(c, s)
+    ]
+    strong = [
+        (s, cov)
+        for s, cov, n in scored
+        if (cov >= _STRONG and n >= _MIN_TERMS)
+        or (cov >= _WEAK and _topical_outcome(c, s, n))
+        or (cov >= _WEAK and _speaks(c, sentences, s))
+        or _figure_in_context(c, s.terms)
+    ]
     if not strong:
         return []
     near = {s.index + d for s, _ in strong for d in (-1, 1, 2)}
+    first = min(s.index for s, _ in strong)
+    chosen = {s.index for s, _ in strong}
     weak = [
         (s, cov)
         for s, cov, n in scored
-        if s.index in near and _WEAK <= cov < _STRONG and n >= 1 and _has_event_facts(s.text)
+        if s.index not in chosen
+        and _has_event_facts(s.text)
+        and (
+            (s.index in near and cov >= _WEAK and (n >= 1 or cov >= _STRONG))
+            or (s.index > first and _refers_back(c, s.text))
+        )
     ]
     return sorted(strong + weak, key=lambda pair: pair[0].index)
+
+
+# "the bill", "the measure", "the ruling": a definite reference back to what the article is about.
+_ANAPHORA = re.compile(
+    r"\b(?:the|this|that)\s+(bill|measure|legislation|ruling|decision|court|talks|meeting|round"
+    r"|offer|package|deal|swap|exchange)\b",
+    re.IGNORECASE,
+)
+
+
+def _refers_back(c: _Compiled, sentence: str) -> bool:
+    """The sentence refers back, by a definite noun of the claim's own kind, to the thing an
+    earlier sentence established the article is about, and says where it stands ("the measure
+    has stalled" for a bill, not "the decision" of a court)."""
+    family = _FAMILY.get(fx.canonical_status(c.claim.facts.get("status", "")), ("", 0))[0]
+    if not family:
+        return False
+    same_kind = any(_FAMILY.get(f.value, ("", 0))[0] == family for f in _statuses(sentence))
+    for m in _ANAPHORA.finditer(sentence):
+        concept = _CONCEPT_OF.get(m.group(1).lower())
+        if same_kind and concept is not None and f"concept:{concept}" in c.keys:
+            return True
+    return False
 
 
 def _others_meeting(c: _Compiled, terms: frozenset[str]) -> bool:
@@ -685,14 +877,17 @@ def _clause_facts(
     clause: str, published_at: datetime | None, event: bool, claimed: str
 ) -> Mapping[str, fx.Fact]:
     """Facts of one clause; cached because every claim looks at the same sentences (read-only)."""
-    found = fx.extract(clause, published_at)
+    found = fx.extract(clause, published_at) + fx.stances(clause)
     out: dict[str, fx.Fact] = {}
     status = _effective_status(found, event, claimed)
     if status is not None:
         out["status"] = status
+    denied = status is not None and status.value == "denied"
     for f in found:
         if f.slot in ("status", "party"):
             continue
+        if denied and f.slot in _VALUE_SLOTS:
+            f = fx.Fact(f.slot, f.value, f.text, f.start, old=True)  # the figure being denied
         slot = "person" if f.slot == "person" else f.slot
         if slot not in out or (out[slot].old and not f.old):
             out[slot] = f
@@ -838,7 +1033,7 @@ def status_move(old: str, new: str) -> Literal["same", "forward", "contrary", "s
 
 
 # Slots whose change is a development (who said it, or a co-sponsor named, is not).
-TRACKED_SLOTS: tuple[str, ...] = (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS)
+TRACKED_SLOTS: tuple[str, ...] = (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS, "stance")
 
 
 def same_value(slot: str, a: str, b: str) -> bool:
@@ -858,13 +1053,15 @@ def same_value(slot: str, a: str, b: str) -> bool:
 def relate(found: Mapping[str, str], state: Mapping[str, str]) -> Relation:
     """Compare the facts of the evidence with the claim's current state."""
     move = status_move(state["status"], found["status"]) if "status" in found and "status" in state else None
-    if move == "contrary":
-        return "contradicts"
     changed = [
         s
         for s in (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS)
         if s in found and s in state and s != "status" and not same_value(s, found[s], state[s])
     ]
+    if move == "contrary":
+        if "disputed" in state and any(s in _VALUE_SLOTS for s in changed):
+            return "updates"  # the denial is on record already; the revised figure is the news
+        return "contradicts"
     new_outcome = any(s in found and s not in state for s in _OUTCOME_SLOTS)
     if (
         "disputed" in state
@@ -882,11 +1079,14 @@ def relate(found: Mapping[str, str], state: Mapping[str, str]) -> Relation:
     return "confirms" if same and move != "stale" else "mentions"
 
 
-def _reported(merged: Mapping[str, fx.Fact], state: Mapping[str, str]) -> dict[str, str]:
+def _reported(merged: Mapping[str, fx.Fact], state: Mapping[str, str], event: bool = True) -> dict[str, str]:
     """The slot values ClaimMatch.facts carries: the claim's slots plus event outcomes."""
-    keep = set(state) | set(_EVENT_SLOTS) | set(_VALUE_SLOTS) | set(_OUTCOME_SLOTS)
-    out = {slot: f.value for slot, f in merged.items() if slot in keep}
+    # A figure of the claim's kind only: a ruling's claim is not updated by a tariff rate.
     stated = fx.canonical_status(state.get("status", "")) == "stated"
+    keep = set(state) | set(_EVENT_SLOTS) | set(_OUTCOME_SLOTS) | ({"stance"} if stated else set())
+    if not event:
+        keep.discard("location")  # a bill or a ruling has no venue; "talks in Abu Dhabi" is context
+    out = {slot: f.value for slot, f in merged.items() if slot in keep}
     if "status" in out and stated and out["status"] != "denied":
         out["status"] = "stated"  # a statement claim has no life cycle, only who said it
     for slot in ("sponsor", "person"):
@@ -918,15 +1118,61 @@ def _match_one(
     merged, used = _evidence_facts(c, [s.text for s, _ in relevant], state, published_at)
     if not used and _all_elsewhere(c, relevant, state, published_at):
         return None  # every sentence about an event like this one was about another one
-    found = _reported(merged, state)
+    merged = {
+        slot: f for slot, f in merged.items() if slot != "outcome" or _outcome_fits(c, f.value)
+    }
+    if not merged.get("outcome"):
+        merged = {k: v for k, v in merged.items() if k != "prisoners"}  # counts of what, then?
+    found = _reported(merged, state, c.event)
     relation = relate(found, state)
-    if state.get("status") == "stated" and any(_negates(c, s.text) for s, _ in relevant):
-        relation, found = "contradicts", {**found, "status": "denied"}
-    elif state.get("status") == "stated" and relation != "contradicts":
-        # A statement claim has no life cycle: restating it confirms, touching on it mentions.
-        relation = "confirms" if score >= _RESTATES else "mentions"
+    if state.get("status") == "stated":
+        relation, found = _statement_relation(c, relevant, found, state, score)
+    if _stale(found, state, published_at):
+        relation = "mentions"  # "no ruling yet", written before the ruling the state records
     evidence = used[0] if used else max(relevant, key=lambda p: p[1])[0].text
     return ClaimMatch(c.claim.id, relation, evidence, found, round(min(score, 1.0), 3))
+
+
+def _stale(found: Mapping[str, str], state: Mapping[str, str], published_at: datetime | None) -> bool:
+    """An earlier stage of the story, published before the state's own date, is old news rather
+    than a contradiction: a pending case reported before the ruling day."""
+    if published_at is None or "date" not in state or "status" not in found:
+        return False
+    if status_move(state.get("status", ""), found["status"]) not in ("contrary", "stale"):
+        return False
+    if found["status"] in ("denied", "cancelled"):
+        return False  # a denial or a cancellation is news whenever it is published
+    first, _ = fx.date_bounds(state["date"])
+    return not first.startswith("--") and published_at.date().isoformat() < first
+
+
+def _statement_relation(
+    c: _Compiled,
+    relevant: Sequence[tuple[_Sentence, float]],
+    found: dict[str, str],
+    state: Mapping[str, str],
+    score: float,
+) -> tuple[Relation, dict[str, str]]:
+    """A statement claim has no life cycle, but it may be *about a stance* ("cautious optimism"):
+    then the same stance confirms it, a doubting one contradicts it, another one updates it."""
+    own = state.get("stance") or _claim_stance(c.claim.statement)
+    stance = found.pop("stance", None)
+    if not c.people or own is None:
+        stance = None  # a stance belongs to a claim about what someone said
+    if stance == "skeptical" or any(_negates(c, s.text) for s, _ in relevant):
+        return "contradicts", {**found, "status": "denied"}
+    if stance is not None and stance != own:
+        return "updates", {**found, "stance": stance}
+    if stance is not None:
+        return "confirms", {**found, "stance": stance}
+    # Restating it confirms, touching on it mentions.
+    return ("confirms" if score >= _RESTATES else "mentions"), found
+
+
+@lru_cache(maxsize=1024)
+def _claim_stance(statement: str) -> str | None:
+    found = fx.stances(statement)
+    return found[0].value if found else None
 
 
 def match(
@@ -937,12 +1183,55 @@ def match(
     """Return one match per claim the article is about; `states` maps claim id to current facts."""
     compiled = _compiled(claims)
     sentences = _sentences(article)
-    out = []
+    out: list[ClaimMatch] = []
+    unmatched: list[_Compiled] = []
     for c in compiled:
         m = _match_one(c, sentences, _state_of(c.claim, states), article.published_at)
         if m is not None:
             out.append(m)
+        else:
+            unmatched.append(c)
+    matched_keys = [c.keys for c in compiled if any(m.claim_id == c.claim.id for m in out)]
+    for c in unmatched:
+        m = _mention(c, sentences, matched_keys)
+        if m is not None:
+            out.append(m)
     return out
+
+
+_MENTION = 0.4  # share of the claim's weight the whole article must cover to allude to it
+
+
+def _mention(
+    c: _Compiled, sentences: Sequence[_Sentence], matched_keys: Sequence[frozenset[str]]
+) -> ClaimMatch | None:
+    """An article on the claim's topic with no sentence strong enough: an op-ed alluding to "the
+    talks in the Gulf". No facts are read from it; it can only be a mention.
+
+    The article as a whole must cover the claim's topic and touch its anchors -- its place (or
+    a region holding it) and its parties -- and the overlap must not be explained by a claim the
+    article is plainly about (a report on the Feb 4 round shares "talks" with the first round).
+    """
+    if c.people and not any(c.people & s.terms for s in sentences):
+        return None
+    if not _firstness_ok(c, sentences):
+        return None
+    usable = [s for s in sentences if not _others_meeting(c, s.terms) and not _about_other_round(c, s)]
+    terms = frozenset().union(*(s.terms for s in usable)) if usable else frozenset()
+    coverage, distinct = _coverage(c, terms)
+    if coverage < _MENTION or distinct < _MIN_TERMS:
+        return None
+    places = {t for t in c.keys if t.startswith(("place:", "region:"))}
+    if places and not places & terms:
+        return None
+    parties = {t for t in c.keys if t.startswith("party:")}
+    if len(parties & terms) < min(2, len(parties)):
+        return None
+    topic = {t for t in c.keys if not _is_who(t)}
+    if any(len(topic & keys) >= _MIN_TERMS for keys in matched_keys):
+        return None  # the article is plainly about a sibling claim of the same story
+    best = max(usable, key=lambda s: _coverage(c, s.terms)[0])
+    return ClaimMatch(c.claim.id, "mentions", best.text, {}, round(min(coverage, 1.0), 3))
 
 
 def load(toml_text: str) -> tuple[Claim, ...]:

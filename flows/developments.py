@@ -121,7 +121,16 @@ def decide(
     if match.relation == "contradicts":
         disputed = {s: d for s, d in diff.items() if s == "status"} or diff
         summary = summarize(disputed) or "disputed"
+        if state.get("disputed") == summary:
+            # The same denial again (reworded, another outlet): a source for the one on record.
+            same = next((k for k in sorted(mine, key=lambda k: -k.id) if k.relation == "contradicts"), None)
+            return Supports(same.id) if same is not None else None
         return NewDevelopment("contradicts", summary, disputed, {**state, "disputed": summary})
+    if "disputed" in state and match.relation == "updates" and "status" in match.facts:
+        # A disputed claim borne out: its status is established again, which is itself a change.
+        status = match.facts["status"]
+        if same_value("status", status, state.get("status", "")):
+            diff = {**diff, "status": (f"{state.get('status')} (disputed)", status)}
     if match.relation == "confirms" or not diff:
         source = _establishing(state, mine)
         return Supports(source.id) if source is not None else None

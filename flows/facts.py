@@ -25,6 +25,7 @@ Slot = Literal[
     "vote",
     "party",
     "person",
+    "stance",
 ]
 Tense = Literal["past", "future", "present"]
 
@@ -143,6 +144,7 @@ _FUTURE_CUE = re.compile(
 
 _REPORTED_ON = re.compile(
     r"\b(?:said|says|told|announced|wrote|added|confirmed|comment|statement|posted|reported|address"
+    r"|[Uu]pdated|[Pp]ublished|[Cc]orrected|[Ee]dited"
     r"|briefing|reporters|interview|Telegram)\b[^.;,]{0,25}?(?:\b(?:on|late on|early "
     r"on)\s+)?(?:\w+\s+)?$",
     re.IGNORECASE,
@@ -236,6 +238,8 @@ def _relative_dates(sentence: str, ref: date | None) -> Iterator[tuple[int, int,
             yield m.start(), m.end(), (ref + timedelta(days=shift)).isoformat()
             continue
         qualifier = (m.group(1) or "").lower()
+        if not qualifier and sentence[m.end() : m.end() + 2] in ("'s", "’s"):
+            qualifier = "past"  # "Friday's ruling" reports something that has happened
         start = _weekday_date(m.group(2), qualifier, ref, past)
         end = _weekday_date(m.group(3), "", start, False) if m.group(3) else None
         yield m.start(), m.end(), _interval(start.isoformat(), end.isoformat() if end else None) or ""
@@ -340,9 +344,14 @@ PLACES: dict[str, tuple[str, ...]] = {
     "Davos": ("Davos",),
     "Munich": ("Munich",),
     "Vatican": ("Vatican", "Rome"),
+    # Regions: "talks in the Gulf" is vaguer than a city but points the same way.
+    "Gulf": ("the Gulf", "Gulf states", "Persian Gulf", "Arabian Gulf"),
 }
 # A venue named at city level is the same venue as its country ("talks in the UAE").
 WITHIN: dict[str, str] = {
+    "United Arab Emirates": "Gulf",
+    "Saudi Arabia": "Gulf",
+    "Doha": "Gulf",
     "Abu Dhabi": "United Arab Emirates",
     "Dubai": "United Arab Emirates",
     "Geneva": "Switzerland",
@@ -402,6 +411,23 @@ PEOPLE: dict[str, tuple[str, ...]] = {
 }
 
 
+# Whom a person speaks for: "Dmitriev" in a sentence brings Russia into it.
+AFFILIATION: dict[str, str] = {
+    "Volodymyr Zelensky": "Ukraine",
+    "Rustem Umerov": "Ukraine",
+    "Kyrylo Budanov": "Ukraine",
+    "Vladimir Putin": "Russia",
+    "Kirill Dmitriev": "Russia",
+    "Yuri Ushakov": "Russia",
+    "Igor Kostyukov": "Russia",
+    "Donald Trump": "United States",
+    "Steve Witkoff": "United States",
+    "Jared Kushner": "United States",
+    "Marco Rubio": "United States",
+    "JD Vance": "United States",
+}
+
+
 def _alias_pattern(table: dict[str, tuple[str, ...]]) -> tuple[re.Pattern[str], dict[str, str]]:
     lookup = {alias.lower(): name for name, aliases in table.items() for alias in aliases}
     ordered = sorted(lookup, key=len, reverse=True)
@@ -419,10 +445,24 @@ _VENUE_CUE = re.compile(
 )
 
 
+# "officials in Kyiv", "flew home to Kyiv": the place is where someone lives or goes back to,
+# not where the meeting is.
+_HOME_CUE = re.compile(
+    r"\b(?:officials?|delegations?|team|teams|negotiators?|diplomats?|sources?|spokesm[ae]n|ministry"
+    r"|government|president|leaders?|residents?|people|families|reporters|analysts|aides?|envoys?"
+    r"|embassy|home|back|returned|return|flew|fly|flying)\s+(?:\w+\s+)?(?:in|from|of|to)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
 def places(sentence: str) -> tuple[Fact, ...]:
-    """Venues named in a sentence (a place after in/at/to), canonical names."""
+    """Venues named in a sentence (a place after in/at/to), canonical names; a place given as
+    someone's home ("officials in Kyiv") is not a venue."""
     found = []
     for m in _PLACE_RE.finditer(sentence):
+        before = sentence[max(0, m.start() - 40) : m.start()]
+        if _HOME_CUE.search(before):
+            continue
         if _VENUE_CUE.search(sentence[max(0, m.start() - 20) : m.start()]):
             old = bool(_OLD_CUE.search(sentence[max(0, m.start() - 45) : m.start()]))
             found.append(Fact("location", _PLACE_OF[m.group(0).lower()], m.group(0), m.start(), old=old))
@@ -448,10 +488,17 @@ def place_names(text: str) -> tuple[str, ...]:
     return tuple(_PLACE_OF[m.group(0).lower()] for m in _PLACE_RE.finditer(text))
 
 
+def containers(place: str) -> tuple[str, ...]:
+    """The place and every wider place holding it: Abu Dhabi, United Arab Emirates, Gulf."""
+    chain = [canonical_place(place)]
+    while chain[-1] in WITHIN and len(chain) < 5:
+        chain.append(WITHIN[chain[-1]])
+    return tuple(chain)
+
+
 def same_place(a: str, b: str) -> bool:
-    """Same venue, or a city and the country that contains it."""
-    a, b = canonical_place(a), canonical_place(b)
-    return a == b or WITHIN.get(a) == b or WITHIN.get(b) == a
+    """Same venue, or a place and a wider one holding it (a city and its country or region)."""
+    return canonical_place(a) in containers(b) or canonical_place(b) in containers(a)
 
 
 def canonical_place(name: str) -> str:
@@ -484,7 +531,7 @@ _STATUS_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "struck down",
-        r"str(?:uck|ike|ikes|iking) down|invalidated|overturned|voided|"
+        r"str(?:uck|ike|ikes|iking) (?:[\w-]+ ){0,2}?down|invalidated|overturned|voided|voids|"
         r"ruled (?:that )?[^.]{0,60}(?:unlawful|illegal|unconstitutional|exceeded)"
         r"|(?:does|did) not authori[sz]e|lacked (?:the )?authority|exceeded (?:his|its|their) "
         r"authority",
@@ -548,7 +595,9 @@ _NEGATION = re.compile(
 )
 _FUTURE_BEFORE = re.compile(
     r"\b(?:will|would|shall|to be|to|expected to|set to|due "
-    r"to|could|may|might)\b(?:\s+\w+){0,2}\s*$",
+    r"to|could|may|might)\b(?:\s+\w+){0,2}\s*$"
+    # "as the talks get under way": a clause of expectation, not a report
+    r"|\b(?:as|once|until|when|before)\s+(?:the\s+)?\w+\s+gets?\s*$",
     re.IGNORECASE,
 )
 # Statuses whose own word already fixes the tense: "scheduled" is about the future by meaning.
@@ -635,15 +684,92 @@ _TALLY = re.compile(r"(?<![\d/–-])\b([1-9])\s*(?:-|–|—|to)\s*([0-9])\b(?![
 _COURT = re.compile(r"\b(?:rul\w+|decision|vote[ds]?|majority|justices|opinion|court)\b", re.IGNORECASE)
 
 
+# Near-agreement on a mechanism: "almost agreed on how a ceasefire would be monitored".
+_NEAR_AGREED = re.compile(
+    r"\b(?:nearly|almost|close to|closer to) (?:an )?agree\w*\b[^.;]{0,80}?\bmonitor\w*"
+    r"|\bmonitor\w*[^.;]{0,60}?\b(?:nearly|almost) agreed\b",
+    re.IGNORECASE,
+)
+# A truce or pause that has ended: "the pause in strikes is over", "ending a brief truce".
+_TRUCE = r"(?:truce|pause|moratorium|ceasefire|cease-fire|halt)"
+_TRUCE_ENDED = re.compile(
+    rf"\b{_TRUCE}\b[^.;]{{0,70}}?\b(?:is|was) over\b|\b{_TRUCE}\b[^.;]{{0,40}}?\b(?:has |had )?"
+    rf"(?:ended|collapsed|expired|broke down|broken down|lapsed)\b"
+    rf"|\bend(?:ed|ing|s)? (?:the |a |its |their )?(?:\w+ ){{0,2}}{_TRUCE}\b",
+    re.IGNORECASE,
+)
+
+
+_NOT_IN = re.compile(r"\b(?:not|never|n't|no longer)\b", re.IGNORECASE)
+
+
 def outcomes(sentence: str) -> tuple[Fact, ...]:
-    """Outcomes an event produced: a prisoner exchange with its numbers, a court's vote tally."""
+    """Outcomes an event produced: a prisoner exchange with its numbers, a court's vote tally,
+    a mechanism nearly agreed, a truce that ended."""
     found: list[Fact] = []
     m = _EXCHANGE.search(sentence)
     if m:
         found.append(Fact("outcome", "prisoner exchange", m.group(0), m.start()))
         found.extend(_prisoner_numbers(sentence))
+    m = _NEAR_AGREED.search(sentence)
+    if m:
+        found.append(Fact("outcome", "ceasefire monitoring nearly agreed", m.group(0), m.start()))
+    m = _TRUCE_ENDED.search(sentence)
+    negated = m is not None and (
+        bool(_NEGATION.search(sentence[max(0, m.start() - 30) : m.start()]))
+        or bool(_NOT_IN.search(m.group(0)))
+    )
+    if m and not negated:
+        what = "energy-strike pause ended" if re.search(r"\benerg", sentence, re.I) else "truce ended"
+        found.append(Fact("outcome", what, m.group(0), m.start()))
     found.extend(_tally(sentence))
     return tuple(found)
+
+
+# ---------------------------------------------------------------- stances
+
+# A speaker's stance on a process, as short tags. Statements ("cautious optimism") are claims
+# about a stance, so a changed stance is what updates them. Order: first match wins.
+_STANCES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "skeptical",
+        re.compile(
+            r"\b(?:no illusions|(?:do|does|did) not believe|don't believe|doesn't believe"
+            r"|sceptical|skeptical|no reason for optimism|not optimistic|far from (?:sounding )?optimistic"
+            r"|cannot be trusted|can't be trusted|not negotiating in good faith)\b",
+            re.I,
+        ),
+    ),
+    (
+        "difficult",
+        re.compile(r"\b(?:difficult|tense|tough|hard going|drag(?:ging)? (?:out|its feet)|stalling)\b", re.I),
+    ),
+    (
+        "hardened",
+        re.compile(
+            r"\b(?:hardened|harder line|tougher|(?:be|been|being) adjusted|adjust(?:ed|ing)? "
+            r"(?:its|their|the) (?:work|approach|position)|cooler|accused (?:Moscow|Russia|the Kremlin))\b",
+            re.I,
+        ),
+    ),
+    (
+        "optimistic",
+        re.compile(
+            r"\b(?:cautious(?:ly)? optimis\w*|optimis\w*|hopeful|step forward|constructive"
+            r"|encouraged|positive step|right direction)\b",
+            re.I,
+        ),
+    ),
+)
+
+
+def stances(sentence: str) -> tuple[Fact, ...]:
+    """The stance a sentence expresses, if any: optimistic, difficult, hardened, skeptical."""
+    for tag, pattern in _STANCES:
+        m = pattern.search(sentence)
+        if m:
+            return (Fact("stance", tag, m.group(0), m.start()),)
+    return ()
 
 
 def _prisoner_numbers(sentence: str) -> Iterator[Fact]:
@@ -669,9 +795,19 @@ def prisoner_counts(value: str) -> tuple[int | None, int | None]:
     return n_each, n_total if n_total is not None else (2 * n_each if n_each else None)
 
 
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_WORD_TALLY = re.compile(
+    rf"\b({'|'.join(_NUMBER_WORDS)})(?: votes?)?(?:-| )to(?:-| )({'|'.join(_NUMBER_WORDS)})\b", re.I
+)
+
+
 def _tally(sentence: str) -> Iterator[Fact]:
     if not _COURT.search(sentence):
         return
+    for m in _WORD_TALLY.finditer(sentence):
+        a, b = _NUMBER_WORDS.index(m.group(1).lower()), _NUMBER_WORDS.index(m.group(2).lower())
+        if a + b <= 9 and a > b:
+            yield Fact("vote", f"{a}-{b}", m.group(0), m.start())
     masked = _ISO.sub(" ", sentence)
     for m in _TALLY.finditer(masked):
         a, b = int(m.group(1)), int(m.group(2))

@@ -23,6 +23,8 @@ from scoreboard.baseline import THRESHOLDS, Baseline
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = ROOT / "seeds" / "claims.toml"
 LABELLED = ROOT / "tests" / "scoreboard" / "articles.toml"
+# Written before tuning on LABELLED and never tuned on: the check against over-fitting.
+HELDOUT = ROOT / "tests" / "scoreboard" / "heldout.toml"
 
 
 @dataclass(frozen=True, slots=True)

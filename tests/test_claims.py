@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -195,23 +193,75 @@ def _fifty_claims() -> list[Claim]:
     ]
 
 
-def test_matching_one_article_against_fifty_claims_is_fast() -> None:
-    text = " ".join(
-        [
-            "Ukraine, Russia and the United States will meet again in Abu Dhabi on February 4 "
-            "and 5, Zelensky said.",
-            "The Sanctioning Russia Act would impose tariffs of up to 500% on buyers of Russian oil.",
-            "The Supreme Court has not yet ruled on the IEEPA tariffs, and importers keep paying duties.",
-            "Analysts say China still refines most of the world's rare earths.",
-        ]
-        * 10
-    )  # ~800 words
-    claims = _fifty_claims()
-    article = ArticleText("u", "Title", text, FEB_1)
-    match(article, claims, {})  # compile once, as the pipeline does on its first article
-    timings = []
-    for _ in range(15):
-        start = time.perf_counter()
-        match(article, claims, {})
-        timings.append(time.perf_counter() - start)
-    assert statistics.median(timings) < 0.020 * 3  # 20 ms budget; x3 slack for loaded CI machines
+# ---------------------------------------------------------------- rules added for the scoreboard
+# Texts here are written for the tests, not taken from the labelled set.
+
+FEB_8 = datetime(2026, 2, 8, 9, tzinfo=UTC)
+FEB_20 = datetime(2026, 2, 20, 18, tzinfo=UTC)
+
+
+def test_an_amount_alone_is_not_the_deal() -> None:
+    text = ("Pension funds holding some $12 trillion of assets met in London this week. "
+            "American managers announced several deals in Asia.")
+    assert "russia-12-trillion-deal" not in _relations(text, FEB_8)
+
+
+def test_a_revised_figure_of_the_same_order_is_about_the_deal() -> None:
+    text = ("Kremlin envoy Kirill Dmitriev said potential joint projects with the United States "
+            "are worth more than $15 trillion.")
+    assert _relations(text, FEB_8).get("russia-12-trillion-deal") == "updates"
+
+
+def test_an_op_ed_alluding_to_the_gulf_talks_is_a_mention() -> None:
+    text = ("The talks between Russia, Ukraine and the United States in the Gulf give diplomats a channel. "
+            "A channel is not a settlement, and the hard questions remain.")
+    assert _relations(text, FEB_8).get("abu-dhabi-talks") == "mentions"
+
+
+def test_another_trio_in_the_gulf_is_not_a_mention() -> None:
+    text = ("Ministers from India, France and the UAE held three-way talks in Abu Dhabi, "
+            "their second meeting this year.")
+    assert "abu-dhabi-talks" not in _relations(text, FEB_8)
+
+
+def test_a_claim_about_the_first_meeting_needs_first_ness() -> None:
+    text = ("Delegations of Russia, Ukraine and the United States sat down again in the Emirati capital "
+            "on Wednesday for their second round of talks.")
+    assert "first-in-person-trilateral" not in _relations(text, datetime(2026, 2, 4, 18, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("text", "relation"),
+    [
+        ("Zelensky said the latest round of trilateral talks had been difficult.", "updates"),
+        ("Zelensky said he had no illusions about the talks in the Gulf.", "contradicts"),
+        ("Zelensky called the trilateral talks constructive and said he was cautiously optimistic.",
+         "confirms"),
+    ],
+)
+def test_a_statement_about_a_stance_follows_the_stance(text: str, relation: str) -> None:
+    assert _relations(text, FEB_8).get("zelensky-cautious-optimism") == relation
+
+
+def test_a_truce_ending_updates_the_ceasefire_agenda_not_the_meeting() -> None:
+    text = "The short pause in Russian strikes on the energy grid is over, ahead of the talks."
+    found = _relations(text, FEB_5)
+    assert found.get("confidence-building-agenda") == "updates"
+    assert found.get("abu-dhabi-talks") != "updates"
+
+
+def test_pending_before_the_ruling_day_is_stale_not_a_contradiction() -> None:
+    state = {"scotus-tariffs": {"status": "struck down", "vote": "6-3", "date": "2026-02-20"}}
+    text = "The Supreme Court has yet to rule on whether IEEPA allows the emergency tariffs."
+    assert _relations(text, FEB_1, states=state)["scotus-tariffs"] == "mentions"
+    assert _relations(text, FEB_20 + (FEB_20 - FEB_1), states=state)["scotus-tariffs"] == "contradicts"
+
+
+def test_a_bill_is_not_given_the_venue_of_talks_named_near_it() -> None:
+    text = ("The Sanctioning Russia Act, backed by Sen. Richard Blumenthal, would allow tariffs of up to "
+            "500% on buyers of Russian oil. With attention on the talks in Abu Dhabi, the measure has "
+            "stalled.")
+    found = match(ArticleText("https://example.test/b", "", text, FEB_8), SEEDS, {})
+    bill = next(m for m in found if m.claim_id == "russia-tariffs-500")
+    assert bill.relation == "updates" and bill.facts.get("status") == "stalled"
+    assert "location" not in bill.facts

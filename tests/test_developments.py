@@ -112,3 +112,23 @@ def test_edited_article_with_new_facts_is_a_new_development(
 
 def test_summary_names_missing_values() -> None:
     assert summarize({"outcome": (None, "prisoner exchange")}) == "outcome: none → prisoner exchange"
+
+
+def test_the_same_denial_again_supports_the_one_on_record() -> None:
+    """A reworded copy of a denial (too different for the fingerprint) is not a second contradiction."""
+    seed = {"status": "proposed", "amount": "$12 trillion"}
+    first = decide(_match("contradicts", {"status": "denied"}), seed, [], FAR, NOW)
+    assert isinstance(first, NewDevelopment)
+    known = KnownDevelopment(1, "talks", "contradicts", first.new_state, (FAR,))
+    again = decide(_match("contradicts", {"status": "denied"}), first.new_state, [known], ~FAR, NOW)
+    assert again == Supports(1)
+
+
+def test_a_disputed_claim_borne_out_records_its_status() -> None:
+    """After "no ruling yet" disputed "struck down", the ruling re-establishes the status."""
+    state = {"status": "struck down", "disputed": "status: struck down → pending"}
+    found = {"status": "struck down", "vote": "6-3"}
+    decision = decide(_match("updates", found), state, [], FAR, NOW)
+    assert isinstance(decision, NewDevelopment)
+    assert decision.changes["status"] == ("struck down (disputed)", "struck down")
+    assert "disputed" not in decision.new_state

@@ -150,3 +150,66 @@ def test_sentences_keep_abbreviations_together() -> None:
         "They talked.",
         "New paragraph",
     )
+
+
+# ---------------------------------------------------------------- rules added for the scoreboard
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The short pause in strikes on the energy grid is over.", "energy-strike pause ended"),
+        ("The truce collapsed on Tuesday night.", "truce ended"),
+        ("Officers have almost agreed on how a ceasefire would be monitored.",
+         "ceasefire monitoring nearly agreed"),
+    ],
+)
+def test_outcomes_of_truces_and_mechanisms(sentence: str, expected: str) -> None:
+    assert [f.value for f in facts.outcomes(sentence) if f.slot == "outcome"] == [expected]
+
+
+def test_a_truce_that_did_not_end_is_no_outcome() -> None:
+    assert not facts.outcomes("The truce has not collapsed, officials insisted.")
+
+
+def test_vote_tally_in_words() -> None:
+    found = facts.outcomes("The court struck down the duties by six votes to three.")
+    assert [f.value for f in found if f.slot == "vote"] == ["6-3"]
+
+
+def test_struck_down_with_the_object_in_between() -> None:
+    assert facts.statuses("The justices struck the duties down last month.")[0].value == "struck down"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        ("He said he had no illusions about the talks.", "skeptical"),
+        ("She called the latest round difficult.", "difficult"),
+        ("The team's work would be adjusted, he said.", "hardened"),
+        ("He was cautiously optimistic after the meeting.", "optimistic"),
+        ("The delegations met on Tuesday.", None),
+    ],
+)
+def test_stances(sentence: str, stance: str | None) -> None:
+    assert [f.value for f in facts.stances(sentence)] == ([stance] if stance else [])
+
+
+def test_a_city_named_as_home_is_not_a_venue() -> None:
+    sentence = "Officials in Kyiv said the delegations would meet in Geneva."
+    assert [f.value for f in facts.places(sentence)] == ["Geneva"]
+    assert not facts.places("The negotiators flew home to Kyiv after the talks.")
+
+
+def test_possessive_weekday_is_in_the_past() -> None:
+    sunday = datetime(2026, 2, 22, 12, tzinfo=UTC)
+    assert [f.value for f in facts.dates("Friday's ruling surprised traders.", sunday)] == ["2026-02-20"]
+
+
+def test_update_lines_date_the_article_not_the_event() -> None:
+    assert not facts.dates("Updated February 10 with the latest figures.", datetime(2026, 2, 10, tzinfo=UTC))
+
+
+def test_regions_hold_their_cities() -> None:
+    assert facts.same_place("Gulf", "Abu Dhabi") and facts.same_place("Abu Dhabi", "United Arab Emirates")
+    assert not facts.same_place("Geneva", "Abu Dhabi")
