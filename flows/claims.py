@@ -620,7 +620,7 @@ def _coverage(c: _Compiled, terms: frozenset[str]) -> tuple[float, int]:
     matched = c.keys & terms
     # A vaguer form of a term already matched adds nothing ("$12 trillion" is its own order).
     if any(t.startswith("value:") for t in matched):
-        matched = {t for t in matched if not t.startswith("scale:")}
+        matched = frozenset(t for t in matched if not t.startswith("scale:"))
     what = [t for t in matched if not _is_who(t)]
     what_share = sum(c.weights[t] for t in what) / c.what_total
     distinct = len(what) if what_share >= _WHAT_SHARE else 0
@@ -711,6 +711,17 @@ def _firstness_ok(c: _Compiled, sentences: Sequence[_Sentence]) -> bool:
     return any("concept:first" in s.terms and not _about_other_round(c, s) for s in sentences)
 
 
+def _parties_named(c: _Compiled, sentences: Sequence[_Sentence]) -> bool:
+    """A meeting of named parties is about them: an article naming none of them, nor how many
+    sides meet ("three delegations"), is about another meeting at the same venue ("contract talks
+    concluded in the Emirati capital")."""
+    if len(c.parties) < 2:
+        return True
+    terms = frozenset().union(*(s.terms for s in sentences))
+    sides = "concept:trilateral" in terms and "concept:trilateral" in c.keys
+    return sides or len(terms & c.parties) >= 2
+
+
 def _speaks(c: _Compiled, sentences: Sequence[_Sentence], s: _Sentence) -> bool:
     """For a claim about what someone said: the sentence gives that person's stance on the talks,
     naming them or going on from a sentence that does ("He said ...")."""
@@ -731,7 +742,7 @@ def _relevant(c: _Compiled, sentences: Sequence[_Sentence]) -> list[tuple[_Sente
     """Sentences about the claim: strong ones, plus fact-bearing neighbours of a strong one."""
     if c.people and not any(c.people & s.terms for s in sentences):
         return []  # a statement by someone is about them: "officials in Seoul" are not Zelensky
-    if not _firstness_ok(c, sentences):
+    if not _firstness_ok(c, sentences) or not _parties_named(c, sentences):
         return []
     scored = [
         (s, *_coverage(c, s.terms))
@@ -852,7 +863,9 @@ def _flip(f: fx.Fact, event: bool, claimed: str) -> str | None:
     scheduled" asserts nothing for a bill; "denied it was postponed" leaves the claim standing."""
     if f.value == claimed or (event and f.value in ("scheduled", "held")):
         return "denied"
-    return {"passed": "stalled", "struck down": "pending", "decided": "pending"}.get(f.value)
+    return {"passed": "stalled", "advanced": "stalled", "struck down": "pending", "decided": "pending"}.get(
+        f.value
+    )
 
 
 def _effective_status(found: Sequence[fx.Fact], event: bool, claimed: str) -> fx.Fact | None:
@@ -891,7 +904,25 @@ def _clause_facts(
         slot = "person" if f.slot == "person" else f.slot
         if slot not in out or (out[slot].old and not f.old):
             out[slot] = f
-    return out
+    return _ahead(out, published_at)
+
+
+# Present-tense forms of "held": "is taking place this weekend" can announce as well as report.
+_PRESENT_HELD = re.compile(
+    r"tak(?:ing|es) place|under ?way|begin(?:s|ning)|open(?:s|ing)|start(?:s|ing)", re.IGNORECASE
+)
+
+
+def _ahead(out: dict[str, fx.Fact], published_at: datetime | None) -> dict[str, fx.Fact]:
+    """A meeting "taking place on Feb 7-8" in a text dated before Feb 7 is scheduled, not held."""
+    status, when = out.get("status"), out.get("date")
+    if status is None or when is None or published_at is None or status.value != "held":
+        return out
+    first, _ = fx.date_bounds(when.value)
+    ahead = not first.startswith("--") and first > published_at.date().isoformat()
+    if not ahead or not _PRESENT_HELD.fullmatch(status.text):
+        return out
+    return {**out, "status": fx.Fact("status", "scheduled", status.text, status.start, tense="future")}
 
 
 def _other_event(c: _Compiled, clause: str, got: Mapping[str, fx.Fact], state: Mapping[str, str]) -> bool:
@@ -936,6 +967,7 @@ def _evidence_facts(
     """Merge facts of the evidence clauses that are about this claim's event."""
     merged: dict[str, fx.Fact] = {}
     used: list[str] = []
+    undated: list[fx.Fact] = []  # "held" said with no date: weighed once the dates are known
     family = _FAMILY.get(state.get("status", ""), ("", 0))[0]
     for sentence in evidence:
         for clause in _clauses(sentence):
@@ -951,10 +983,27 @@ def _evidence_facts(
                 got = {k: v for k, v in got.items() if k != "location"}  # a place named, not a venue moved
             if got and sentence not in used:
                 used.append(sentence)
+            if "date" not in got and "status" in got and got["status"].value == "held":
+                undated.append(got["status"])
+                got = {k: v for k, v in got.items() if k != "status"}
             for slot, f in got.items():
                 if _better(slot, f, merged.get(slot), family):
                     merged[slot] = f
+    if not _dated_ahead(merged, published_at):
+        for f in undated:
+            if _better("status", f, merged.get("status"), family):
+                merged["status"] = f
     return merged, used
+
+
+def _dated_ahead(merged: Mapping[str, fx.Fact], published_at: datetime | None) -> bool:
+    """The evidence dates the meeting after the text's own date: an undated "before the talks
+    opened" elsewhere in it cannot report the meeting over (an edit written as it began)."""
+    when = merged.get("date")
+    if when is None or when.old or published_at is None:
+        return False
+    first, _ = fx.date_bounds(when.value)
+    return not first.startswith("--") and first > published_at.date().isoformat()
 
 
 _PRIORITY = (
@@ -965,6 +1014,7 @@ _PRIORITY = (
     "vetoed",
     "signed",
     "passed",
+    "advanced",
     "stalled",
     "postponed",
     "held",
@@ -982,6 +1032,8 @@ def _better(slot: str, new: fx.Fact, old: fx.Fact | None, family: str) -> bool:
         return True
     if slot == "status":
         return _status_key(new, family) < _status_key(old, family)
+    if slot == "prisoners" and not (old.old or new.old):
+        return "each" in new.value and "each" not in old.value  # "150 each" says more than "300"
     return old.old and not new.old
 
 
@@ -1000,9 +1052,10 @@ _FAMILY = {
     "held": ("event", 2),
     "proposed": ("bill", 0),
     "stalled": ("bill", 1),
-    "passed": ("bill", 2),
-    "signed": ("bill", 3),
-    "vetoed": ("bill", 3),
+    "advanced": ("bill", 2),  # out of committee, not yet through a chamber
+    "passed": ("bill", 3),
+    "signed": ("bill", 4),
+    "vetoed": ("bill", 4),
     "pending": ("ruling", 0),
     "decided": ("ruling", 1),
     "struck down": ("ruling", 2),
@@ -1033,7 +1086,7 @@ def status_move(old: str, new: str) -> Literal["same", "forward", "contrary", "s
 
 
 # Slots whose change is a development (who said it, or a co-sponsor named, is not).
-TRACKED_SLOTS: tuple[str, ...] = (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS, "stance")
+TRACKED_SLOTS: tuple[str, ...] = (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS, "stance", "topic")
 
 
 def same_value(slot: str, a: str, b: str) -> bool:
@@ -1047,6 +1100,8 @@ def same_value(slot: str, a: str, b: str) -> bool:
     if slot == "prisoners":
         (each_a, total_a), (each_b, total_b) = fx.prisoner_counts(a), fx.prisoner_counts(b)
         return each_a == each_b if each_a and each_b else total_a == total_b
+    if slot == "topic":  # the same items in any order
+        return {i.strip().lower() for i in a.split(",")} == {i.strip().lower() for i in b.split(",")}
     return a.strip().lower() == b.strip().lower()
 
 
@@ -1055,7 +1110,7 @@ def relate(found: Mapping[str, str], state: Mapping[str, str]) -> Relation:
     move = status_move(state["status"], found["status"]) if "status" in found and "status" in state else None
     changed = [
         s
-        for s in (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS)
+        for s in (*_EVENT_SLOTS, *_VALUE_SLOTS, *_OUTCOME_SLOTS, "topic")
         if s in found and s in state and s != "status" and not same_value(s, found[s], state[s])
     ]
     if move == "contrary":
@@ -1073,7 +1128,7 @@ def relate(found: Mapping[str, str], state: Mapping[str, str]) -> Relation:
         return "updates"
     same = [
         s
-        for s in ("status", "date", *_VALUE_SLOTS)
+        for s in ("status", "date", *_VALUE_SLOTS, "topic")
         if s in found and s in state and same_value(s, found[s], state[s])
     ]
     return "confirms" if same and move != "stale" else "mentions"
@@ -1086,13 +1141,69 @@ def _reported(merged: Mapping[str, fx.Fact], state: Mapping[str, str], event: bo
     keep = set(state) | set(_EVENT_SLOTS) | set(_OUTCOME_SLOTS) | ({"stance"} if stated else set())
     if not event:
         keep.discard("location")  # a bill or a ruling has no venue; "talks in Abu Dhabi" is context
+    agenda = "topic" in state
+    if agenda:
+        keep -= {"date", "location"}  # an agenda is what talks cover: when and where is the meeting's
     out = {slot: f.value for slot, f in merged.items() if slot in keep}
+    if agenda and out.get("status") in ("held", "postponed"):
+        del out["status"]  # the meeting moved on; what it was to cover did not
     if "status" in out and stated and out["status"] != "denied":
         out["status"] = "stated"  # a statement claim has no life cycle, only who said it
     for slot in ("sponsor", "person"):
         if slot in state and "person" in merged:
             out[slot] = merged["person"].value
     return out
+
+
+# An item taken off an agenda: "was removed from the agenda", "did not come up", "dropped".
+_OFF_AGENDA = re.compile(
+    r"\b(?:removed|dropped|taken|struck|pulled|deleted)\s+(?:from|off)\s+(?:the\s+)?(?:agenda|table|list)\b"
+    r"|\b(?:was|were|has been|have been|had been)\s+(?:quietly\s+)?(?:dropped|shelved|scrapped|abandoned)\b"
+    r"|\bdid not come up\b|\bwas not (?:discussed|raised)\b|\bno longer (?:on|part of) the (?:agenda|table)\b"
+    r"|\boff the (?:agenda|table)\b",
+    re.IGNORECASE,
+)
+
+
+def _agenda_items(topic: str) -> list[tuple[str, frozenset[str]]]:
+    """The items of a topic slot ("partial ceasefires, troop withdrawals"), each with its concepts."""
+    items = [item.strip() for item in topic.split(",") if item.strip()]
+    return [(item, _concepts(item)) for item in items]
+
+
+def _concepts(text: str) -> frozenset[str]:
+    return frozenset(_CONCEPT_OF[m.group(0).lower()] for m in _CONCEPT_RE.finditer(text))
+
+
+def _agenda(sentences: Sequence[_Sentence], topic: str) -> dict[str, str]:
+    """The topic left once the article says an item was taken off the agenda; {} when none was."""
+    items = _agenda_items(topic)
+    dropped: set[str] = set()
+    for s in sentences:
+        for clause in _clauses(s.text):
+            cue = _OFF_AGENDA.search(clause)
+            if cue is None or fx.negated_before(clause[max(0, cue.start() - 30) : cue.start()]):
+                continue
+            named = _concepts(clause[: cue.start()])
+            dropped |= {item for item, concepts in items if concepts and concepts <= named}
+    left = [item for item, _ in items if item not in dropped]
+    return {"topic": ", ".join(left)} if dropped and left else {}
+
+
+def _rescheduled(found: dict[str, str], state: Mapping[str, str]) -> dict[str, str]:
+    """A planned meeting "now scheduled for" a later date than the state's has been postponed,
+    and one postponed to a date is scheduled for it: said either way ("moved to Feb 7", "now set
+    for Feb 7"), it is the same development."""
+    if "date" not in found or "date" not in state or found.get("status", "scheduled") != "scheduled":
+        return found
+    status = fx.canonical_status(state.get("status", ""))
+    if status == "postponed" and fx.same_date(found["date"], state["date"]):
+        return {**found, "status": "postponed"}
+    new_first, _ = fx.date_bounds(found["date"])
+    _, old_last = fx.date_bounds(state["date"])
+    if status not in ("scheduled", "postponed") or new_first.startswith("--") or old_last.startswith("--"):
+        return found
+    return {**found, "status": "postponed"} if new_first > old_last else found
 
 
 # ---------------------------------------------------------------- match
@@ -1123,14 +1234,33 @@ def _match_one(
     }
     if not merged.get("outcome"):
         merged = {k: v for k, v in merged.items() if k != "prisoners"}  # counts of what, then?
-    found = _reported(merged, state, c.event)
+    found = _rescheduled(_reported(merged, state, c.event), state)
+    if "topic" in state:  # items named in the brief: a later article dropping one again confirms
+        found.update(_agenda(sentences, c.claim.facts.get("topic") or state["topic"]))
     relation = relate(found, state)
     if state.get("status") == "stated":
         relation, found = _statement_relation(c, relevant, found, state, score)
     if _stale(found, state, published_at):
         relation = "mentions"  # "no ruling yet", written before the ruling the state records
+    if relation == "contradicts" and _in_passing(c, relevant, sentences):
+        relation = "mentions"  # "the tariff case pending before the court", in a story on steel
     evidence = used[0] if used else max(relevant, key=lambda p: p[1])[0].text
     return ClaimMatch(c.claim.id, relation, evidence, found, round(min(score, 1.0), 3))
+
+
+_PASSING_MIN_SENTENCES = 5  # shorter pieces are briefs: one sentence may be the whole story
+
+
+def _in_passing(
+    c: _Compiled, relevant: Sequence[tuple[_Sentence, float]], sentences: Sequence[_Sentence]
+) -> bool:
+    """The claim comes up in one sentence of a longer story about something else (no other
+    sentence, headline included, touches two of its topic terms): background, not a report that
+    disputes it."""
+    if len(relevant) != 1 or len(sentences) < _PASSING_MIN_SENTENCES:
+        return False
+    touching = [s for s in sentences if len({t for t in c.keys & s.terms if not _is_who(t)}) >= _MIN_TERMS]
+    return len(touching) <= 1
 
 
 def _stale(found: Mapping[str, str], state: Mapping[str, str], published_at: datetime | None) -> bool:

@@ -36,6 +36,7 @@ STATUSES: tuple[str, ...] = (
     "cancelled",
     "held",
     "proposed",
+    "advanced",
     "passed",
     "signed",
     "vetoed",
@@ -539,7 +540,18 @@ _STATUS_PATTERNS: tuple[tuple[str, str], ...] = (
     ("upheld", r"upheld|uph[eo]ld(?:s|ing)?"),
     ("vetoed", r"vetoed"),
     ("signed", r"signed into law"),
-    ("passed", r"passed|approved|adopted|cleared the (?:Senate|House)"),
+    # A committee vote moves a bill on without passing it: "cleared the Senate Finance
+    # Committee" is not "cleared the Senate".
+    ("passed", r"passed|approved|adopted|cleared the (?:Senate|House)(?!\s+(?:[\w.]+\s+){0,2}[Cc]ommittee)"),
+    (
+        "advanced",
+        r"advanced (?:the|a|it|this|that)|(?:bill|measure|legislation|act) (?:was |has |had )?advanced"
+        r"|voted\b[^.;]{0,40}?\bto (?:advance|send|report)"
+        r"|clear(?:s|ed)? (?:the )?(?:[\w.]+ ){0,3}[Cc]ommittee"
+        r"|ordered (?:[\w.]+ ){0,3}?(?:to be )?reported"
+        r"|reported (?:out )?(?:by|of|from) (?:the )?(?:[\w.]+ ){0,3}committee"
+        r"|(?:sending|sent|sends) (?:it |the bill |the measure )?to the (?:full )?(?:Senate|House|floor)",
+    ),
     (
         "stalled",
         r"stalled|stall(?:s|ing)|stuck|languish\w*|shelved|blocked|held up|"
@@ -593,6 +605,13 @@ _NEGATION = re.compile(
     r"|weren't|isn't|aren't|cannot|can't|n't)\b(?:\s+\w+){0,2}\s*$",
     re.IGNORECASE,
 )
+
+
+def negated_before(text: str) -> bool:
+    """Whether text ends in a negation of what follows it ("was not", "never quite")."""
+    return bool(_NEGATION.search(text))
+
+
 _FUTURE_BEFORE = re.compile(
     r"\b(?:will|would|shall|to be|to|expected to|set to|due "
     r"to|could|may|might)\b(?:\s+\w+){0,2}\s*$"
@@ -612,6 +631,8 @@ def _status_fact(name: str, m: re.Match[str], sentence: str) -> Fact:
     tense = _SELF_TIMED.get(name, tense)  # type: ignore[assignment]
     if name == "held" and tense == "future":
         name = "scheduled"  # "will be held" announces, it does not report
+    if name == "advanced" and tense == "future":
+        name = "proposed"  # "expected to clear the committee": still a proposal
     return Fact("status", name, m.group(0), m.start(), negated=negated, tense=tense)
 
 
@@ -642,6 +663,8 @@ _STATUS_ALIASES = {
     "concluded": "held",
     "introduced": "proposed",
     "approved": "passed",
+    "advanced in committee": "advanced",
+    "reported by committee": "advanced",
     "ruled": "decided",
     "invalidated": "struck down",
 }
@@ -671,7 +694,8 @@ _EXCHANGE = re.compile(
 )
 _PEOPLE = r"(?:prisoners of war|prisoners|POWs|captives|detainees|servicemen|soldiers|people|troops)"
 _EACH = re.compile(
-    rf"\b(\d{{1,4}})\s+(?:{_PEOPLE}\s+)?each\b|\beach\b[^.]{{0,40}}?\b(\d{{1,4}})\b"
+    rf"\b(\d{{1,4}})\s+(?:{_PEOPLE}\s+)?(?:each|(?:from|on|per) (?:each|either) side|apiece)\b"
+    rf"|\beach\b[^.]{{0,40}}?\b(\d{{1,4}})\b"
     rf"|\b(\d{{1,4}})(?:-| )for(?:-| )(\d{{1,4}})\b",
     re.IGNORECASE,
 )

@@ -265,3 +265,55 @@ def test_a_bill_is_not_given_the_venue_of_talks_named_near_it() -> None:
     bill = next(m for m in found if m.claim_id == "russia-tariffs-500")
     assert bill.relation == "updates" and bill.facts.get("status") == "stalled"
     assert "location" not in bill.facts
+
+
+def test_a_meeting_of_named_parties_is_not_some_other_meeting_at_its_venue() -> None:
+    text = ("Organisers and broadcasters wrapped up contract talks in the Emirati capital on Monday. "
+            "A follow-up meeting with sponsors is planned for next month.")
+    assert _relations(text, FEB_1).get("abu-dhabi-talks") in (None, "mentions")
+
+
+def test_a_ruling_mentioned_in_passing_does_not_dispute_the_claim() -> None:
+    text = ("The agriculture ministry set new quotas for soybean imports on Thursday. "
+            "Farm groups said the quotas were too low. "
+            "The quotas rest on a 1974 trade law, not on the emergency powers at issue in a tariff case "
+            "still pending before the Supreme Court. "
+            "Exporters asked for a review in the spring. "
+            "Prices for soybean meal rose slightly after the announcement.")
+    assert _relations(text, FEB_1).get("scotus-tariffs") in (None, "mentions")
+
+
+def test_a_bill_clearing_committee_updates_the_proposal() -> None:
+    text = ("The Senate Finance Committee voted 17-10 to advance Sen. Blumenthal's bill for tariffs of up "
+            "to 500% on Russian imports.")
+    found = match(ArticleText("https://example.test/c", "", text, FEB_5), SEEDS, {})
+    bill = next(m for m in found if m.claim_id == "russia-tariffs-500")
+    assert (bill.relation, bill.facts.get("status")) == ("updates", "advanced")
+
+
+def test_a_meeting_now_set_for_a_later_date_is_the_same_postponement() -> None:
+    moved = {"abu-dhabi-talks": {"status": "postponed", "date": "2026-02-10", "location": "Abu Dhabi",
+                                 "parties": "Russia, Ukraine, United States"}}
+    text = "The trilateral talks between Russia, Ukraine and the U.S. are now set for Feb. 10 in Abu Dhabi."
+    assert _relations(text, FEB_5, states=moved)["abu-dhabi-talks"] == "confirms"
+    found = match(ArticleText("https://example.test/d", "", text, FEB_1), SEEDS, {})
+    talks = next(m for m in found if m.claim_id == "abu-dhabi-talks")
+    assert (talks.relation, talks.facts["status"]) == ("updates", "postponed")
+
+
+def test_an_agenda_takes_no_facts_of_the_meeting_only_its_items() -> None:
+    text = ("The trilateral talks in Abu Dhabi ended on Feb. 5. A plan for troop withdrawals was dropped "
+            "from the agenda, while partial ceasefires and other confidence-building steps stayed on it.")
+    found = match(ArticleText("https://example.test/e", "", text, FEB_8), SEEDS, {})
+    agenda = next(m for m in found if m.claim_id == "confidence-building-agenda")
+    assert agenda.relation == "updates"
+    assert agenda.facts.get("topic") == "partial ceasefires"
+    assert not {"date", "location"} & set(agenda.facts) and agenda.facts.get("status") != "held"
+
+
+def test_a_meeting_taking_place_after_the_text_is_dated_is_scheduled() -> None:
+    text = ("The second round of trilateral talks between Russia, Ukraine and the U.S. is taking place in "
+            "Abu Dhabi on Feb. 4-5, officials said.")
+    found = match(ArticleText("https://example.test/f", "", text, FEB_1), SEEDS, {})
+    talks = next(m for m in found if m.claim_id == "abu-dhabi-talks")
+    assert (talks.relation, talks.facts.get("status")) == ("confirms", "scheduled")

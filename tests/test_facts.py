@@ -213,3 +213,25 @@ def test_update_lines_date_the_article_not_the_event() -> None:
 def test_regions_hold_their_cities() -> None:
     assert facts.same_place("Gulf", "Abu Dhabi") and facts.same_place("Abu Dhabi", "United Arab Emirates")
     assert not facts.same_place("Geneva", "Abu Dhabi")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The Senate Banking Committee voted 14-9 to advance the measure.", "advanced"),
+        ("The sanctions bill cleared the House Judiciary Committee on Tuesday.", "advanced"),
+        ("The committee ordered the bill reported favorably.", "advanced"),
+        ("The bill cleared the Senate on a vote of 70-30.", "passed"),  # a chamber, not a committee
+        ("The bill is expected to clear the Finance Committee next week.", "proposed"),
+    ],
+)
+def test_committee_action_is_its_own_bill_status(sentence: str, expected: str) -> None:
+    assert facts.statuses(sentence)[0].value == expected
+
+
+def test_an_exchange_from_each_side_counts_both_sides() -> None:
+    found = facts.outcomes("They agreed to swap 75 prisoners of war from each side within a month.")
+    assert [(f.slot, f.value) for f in found] == [
+        ("outcome", "prisoner exchange"),
+        ("prisoners", "75 each (150 total)"),
+    ]
