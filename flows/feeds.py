@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,9 +88,13 @@ def _key(entry: Any, url: str, weak: bool) -> str:
 
 def parse(data: bytes, base_url: str, max_items: int, now: datetime) -> ParsedFeed:
     """Parse a fetched feed body; a bozo warning with usable entries is not a failure."""
-    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+    # A file object, never bytes or str: feedparser.parse tries open() on a bytes argument
+    # first, so a body reading "/etc/passwd" or "/dev/zero" would be a local file read.
+    parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
     entries = list(parsed.entries)
-    if not entries and not parsed.get("version"):
+    # Broken with nothing usable (a truncated document, an HTML page) is a failure; broken
+    # with entries is a warning; well-formed and empty is a quiet feed.
+    if not entries and (parsed.get("bozo") or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no feed found in the document"
         return ParsedFeed((), error=f"not a feed: {str(reason)[:200]}")
     warning = str(parsed.get("bozo_exception"))[:300] if parsed.get("bozo") else None
@@ -110,7 +115,7 @@ def parse(data: bytes, base_url: str, max_items: int, now: datetime) -> ParsedFe
             ParsedItem(
                 key=key,
                 url=url,
-                title=str(entry.get("title", "")).strip()[:500],
+                title=str(entry.get("title", "")).replace("\x00", "").strip()[:500],
                 published_at=_when(entry, now),
                 revision=_revision(entry),
             )

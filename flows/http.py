@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -24,6 +25,19 @@ from flows.settings import USER_AGENT, FetchLimits
 
 REDIRECTS = {301, 302, 303, 307, 308}
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "retry-after", "content-encoding")
+# Never fetched, whatever allow_private_networks says: link-local is where cloud metadata
+# services answer (169.254.169.254, with credentials), and 0.0.0.0 reaches the local host on
+# Linux. allow_private_networks exists for intranet feeds, which never live there.
+NEVER_ALLOWED = (
+    ipaddress.ip_network("169.254.0.0/16"),
+    ipaddress.ip_network("0.0.0.0/8"),
+    ipaddress.ip_network("fe80::/10"),
+    ipaddress.ip_network("::/128"),
+)
+# The wall-clock deadline of the fetch running in this thread; every socket read and write is
+# held to it, so a server dripping one byte per second cannot outlive it (httpx's timeouts
+# count inactivity only). httpx's sync client does its I/O in the calling thread.
+_deadline = threading.local()
 
 
 class BlockedAddressError(Exception):
@@ -36,6 +50,66 @@ def is_public(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return bool(ip.is_global) and not ip.is_multicast
+
+
+def address_allowed(address: str, allow_private: bool) -> bool:
+    """Public addresses always; private and loopback only when allowed; link-local never."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in NEVER_ALLOWED if net.version == ip.version) or ip.is_multicast:
+        return False
+    return allow_private or is_public(str(ip))
+
+
+def _remaining_s() -> float | None:
+    at: float | None = getattr(_deadline, "at", None)
+    return None if at is None else at - time.monotonic()
+
+
+def _clamp(timeout: float | None) -> float | None:
+    remaining = _remaining_s()
+    if remaining is None:
+        return timeout
+    if remaining <= 0:
+        raise httpcore.ReadTimeout("deadline exceeded")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write ends by the current fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clamp(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """The addresses a host names: an IP literal is itself, a name goes through DNS."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror}") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class GuardedBackend(httpcore.NetworkBackend):
@@ -53,24 +127,21 @@ class GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror}") from None
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        if not self._allow_private:
-            blocked = [a for a in addresses if not is_public(a)]
-            if blocked:
-                raise BlockedAddressError(
-                    f"refused: {host} resolves to non-public address {blocked[0]}"
-                    " (set allow_private_networks to permit)"
-                )
+        addresses = _resolve(host, port)
+        # Any refused address refuses the host: a rebinding name may list a public address
+        # first and a private one second.
+        blocked = [a for a in addresses if not address_allowed(a, self._allow_private)]
+        if blocked:
+            raise BlockedAddressError(
+                f"refused: {host} resolves to non-public address {blocked[0]}"
+                + ("" if self._allow_private else " (set allow_private_networks to permit)")
+            )
         last_error: Exception | None = None
         for address in addresses:
             try:
-                return self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
+                return DeadlineStream(self._inner.connect_tcp(
+                    address, port, _clamp(timeout), local_address, socket_options
+                ))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
         raise last_error or httpcore.ConnectError(f"no address for {host}")
@@ -214,6 +285,11 @@ def _one_hop(
     request.extensions["timeout"] = _request_timeout(client, deadline).as_dict()
     response = client.send(request, stream=True)
     try:
+        declared = response.headers.get("content-length", "")
+        encoded = response.headers.get("content-encoding", "identity").strip().lower()
+        if response.status_code == 200 and declared.isdigit() and encoded == "identity" \
+                and int(declared) > max_bytes:
+            raise _Abort(f"body larger than {max_bytes} bytes (Content-Length {declared})")
         if response.status_code == 200:
             return response, _read_body(response, max_bytes, deadline)
         return response, b""
@@ -232,6 +308,15 @@ def fetch(
 ) -> Fetched:
     """GET a URL under every guard; never raises for network or HTTP trouble."""
     deadline = time.monotonic() + deadline_s
+    _deadline.at = deadline
+    try:
+        return _fetch_hops(client, url, headers or {}, max_bytes, deadline, max_redirects)
+    finally:
+        _deadline.at = None
+
+
+def _fetch_hops(client: httpx.Client, url: str, headers: Mapping[str, str], max_bytes: int,
+                deadline: float, max_redirects: int) -> Fetched:
     seen: set[str] = set()
     current = url
     try:
@@ -242,7 +327,7 @@ def fetch(
             if current in seen:
                 return Fetched(current, None, error="redirect loop")
             seen.add(current)
-            response, body = _one_hop(client, current, headers or {}, max_bytes, deadline)
+            response, body = _one_hop(client, current, headers, max_bytes, deadline)
             status = response.status_code
             if status in REDIRECTS and "location" in response.headers:
                 current = urljoin(current, response.headers["location"])

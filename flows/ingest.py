@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from flows import duplicates
+from flows.health import Notice
 from flows.polling import FeedPoll, FeedRequest
 from flows.reading import ReadRequest, ReadResult
 from flows.seeds import SourceSpec
@@ -35,6 +36,7 @@ class PollSummary:
     failed: dict[str, str] = field(default_factory=dict)  # source name -> reason
     warnings: dict[str, str] = field(default_factory=dict)
     backing_off: list[str] = field(default_factory=list)
+    notices: list[dict[str, str]] = field(default_factory=list)  # health.Notice.as_dict(), once
 
 
 @dataclass(slots=True)
@@ -45,6 +47,7 @@ class ReadSummary:
     unchanged: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # url -> reason
     failed_pages: dict[str, str] = field(default_factory=dict)  # watched page name -> reason
+    notices: list[dict[str, str]] = field(default_factory=list)  # watched pages' health notices
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +78,10 @@ def _store_items(s: Session, poll: FeedPoll, now: datetime) -> tuple[int, int]:
     for parsed in poll.items:
         item = known.get(parsed.key)
         if item is None:
-            s.add(Item(source_id=poll.source_id, key=parsed.key, url=parsed.url,
-                       title=parsed.title, revision=parsed.revision,
-                       published_at=parsed.published_at, first_seen_at=now))
-            new += 1
+            new += queries.add_unless_present(s, Item(
+                source_id=poll.source_id, key=parsed.key, url=parsed.url, title=parsed.title,
+                revision=parsed.revision, published_at=parsed.published_at, first_seen_at=now),
+                ("source_id", "key"))
         elif item.revision != parsed.revision:
             item.revision, item.title, item.url = parsed.revision, parsed.title, parsed.url
             item.pending, item.read_attempts = True, 0
@@ -93,7 +96,8 @@ def store_poll(engine: Engine, poll: FeedPoll, now: datetime, summary: PollSumma
         assert source is not None
         summary.polled += 1
         if poll.status == "error":
-            queries.record_failure(source, poll.error or "error", poll.soft, poll.retry_after_s, now)
+            note_health(s, queries.record_failure(source, poll.error or "error", poll.soft,
+                                                  poll.retry_after_s, now), summary.notices)
             summary.failed[source.name] = poll.error or "error"
             return
         if poll.status == "not modified":
@@ -102,9 +106,19 @@ def store_poll(engine: Engine, poll: FeedPoll, now: datetime, summary: PollSumma
         summary.new_items += new
         summary.changed_items += changed
         source.etag, source.last_modified = poll.etag, poll.last_modified
-        queries.record_success(source, poll.status, now)
+        note_health(s, queries.record_success(source, poll.status, now), summary.notices)
         if poll.warning:
             summary.warnings[source.name] = poll.warning
+
+
+def note_health(s: Session, notice: Notice | None, notices: list[dict[str, str]]) -> None:
+    """The one place a health notice surfaces, in the transaction that changed the source.
+
+    The Source row's `unhealthy_reported` flag commits with it, so each notice is made once.
+    To alert it once too, enqueue it to the alerts outbox here, with `s` and `notice.key`.
+    """
+    if notice is not None:
+        notices.append(notice.as_dict())
 
 
 def _page_items(s: Session, page_source_ids: Iterable[int], now: datetime) -> None:
@@ -114,8 +128,9 @@ def _page_items(s: Session, page_source_ids: Iterable[int], now: datetime) -> No
         assert source is not None
         item = queries.items_by_key(s, source_id, [queries.PAGE_ITEM_KEY]).get(queries.PAGE_ITEM_KEY)
         if item is None:
-            s.add(Item(source_id=source_id, key=queries.PAGE_ITEM_KEY, url=source.url,
-                       title=source.name, first_seen_at=now))
+            queries.add_unless_present(s, Item(source_id=source_id, key=queries.PAGE_ITEM_KEY,
+                                               url=source.url, title=source.name,
+                                               first_seen_at=now), ("source_id", "key"))
         else:
             item.pending, item.url = True, source.url
 
@@ -149,23 +164,25 @@ def _store_article(s: Session, result: ReadResult, now: datetime, summary: ReadS
     assert extracted is not None
     url = resolve_canonical(result.final_url, extracted.canonical_url)
     article = queries.article_by_url(s, url)
-    if article is None:
-        article = Article(url=url, title=extracted.title, outlet=extracted.sitename,
-                          author=extracted.author, language=extracted.language,
-                          published_at=extracted.published_at, first_seen_at=now)
-        s.add(article)
-        s.flush()
-        summary.new_articles += 1
-    assert article.id is not None
+    if article is None:  # another worker may be storing the same article right now
+        summary.new_articles += queries.add_unless_present(s, Article(
+            url=url, title=extracted.title, outlet=extracted.sitename, author=extracted.author,
+            language=extracted.language, published_at=extracted.published_at,
+            first_seen_at=now), ("url",))
+        article = queries.article_by_url(s, url)
+    assert article is not None and article.id is not None
     text_hash = _text_hash(extracted.text)
     latest = queries.latest_version(s, article.id)
     if latest is not None and latest.text_hash == text_hash:
         summary.unchanged += 1
         return article.id
     version = (latest.version if latest else 0) + 1
-    s.add(ArticleVersion(article_id=article.id, version=version, title=extracted.title,
-                         text=extracted.text, text_hash=text_hash,
-                         fingerprint=duplicates.fingerprint(extracted.text), fetched_at=now))
+    if not queries.add_unless_present(s, ArticleVersion(
+            article_id=article.id, version=version, title=extracted.title, text=extracted.text,
+            text_hash=text_hash, fingerprint=duplicates.fingerprint(extracted.text),
+            fetched_at=now), ("article_id", "version")):
+        summary.unchanged += 1  # another worker stored this version a moment ago
+        return article.id
     article.latest_version, article.title = version, extracted.title or article.title
     if latest is not None:
         summary.new_versions += 1
@@ -189,11 +206,12 @@ def store_read(engine: Engine, result: ReadResult, now: datetime, summary: ReadS
                 item.fetch_error, item.read_attempts = result.error, item.read_attempts + 1
                 item.pending = item.read_attempts < MAX_READ_ATTEMPTS and "timed out" in result.error
                 if item.key == queries.PAGE_ITEM_KEY:
-                    queries.record_failure(source, result.error, True, None, now)
+                    note_health(s, queries.record_failure(source, result.error, True, None, now),
+                                summary.notices)
                     summary.failed_pages[source.name] = result.error
             return
         article_id = _store_article(s, result, now, summary)
         for item, source in pairs:
             item.article_id, item.pending, item.fetch_error = article_id, False, None
             if item.key == queries.PAGE_ITEM_KEY:
-                queries.record_success(source, "ok", now)
+                note_health(s, queries.record_success(source, "ok", now), summary.notices)

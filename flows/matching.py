@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from flows import claims as claim_engine
-from flows import developments
+from flows import crashpoints, developments, outbox
+from flows.channels import AlertsConfig
 from flows.claims import ArticleText, Claim, ClaimMatch
 from flows.developments import KnownDevelopment, NewDevelopment, Supports
 from storage import queries
@@ -38,12 +39,13 @@ def _known(s: Session, claim_id: str) -> list[KnownDevelopment]:
 
 
 def _record(s: Session, found: ClaimMatch, version: ArticleVersion, now: datetime,
-            summary: MatchSummary) -> None:
+            summary: MatchSummary, alerts: AlertsConfig | None = None) -> None:
     record = s.get(ClaimRecord, found.claim_id)
     assert record is not None and version.id is not None
     decision = developments.decide(found, dict(record.state), _known(s, found.claim_id),
                                    version.fingerprint, now)
     development_id: int | None = None
+    created: Development | None = None
     if isinstance(decision, NewDevelopment):
         row = Development(claim_id=found.claim_id, relation=decision.relation,
                           summary=decision.summary,
@@ -51,32 +53,39 @@ def _record(s: Session, found: ClaimMatch, version: ArticleVersion, now: datetim
                           facts=dict(decision.new_state), first_seen_at=now)
         s.add(row)
         s.flush()
-        development_id = row.id
+        development_id, created = row.id, row
         record.state, record.updated_at = dict(decision.new_state), now
         summary.developments.append(row.id)  # type: ignore[arg-type]
     elif isinstance(decision, Supports):
         development_id = decision.development_id
-    s.add(Match(claim_id=found.claim_id, article_version_id=version.id, relation=found.relation,
-                evidence=found.evidence, facts=dict(found.facts), score=found.score,
-                development_id=development_id, matched_at=now))
+    match = Match(claim_id=found.claim_id, article_version_id=version.id, relation=found.relation,
+                  evidence=found.evidence, facts=dict(found.facts), score=found.score,
+                  development_id=development_id, matched_at=now)
+    s.add(match)
+    if alerts is not None:  # the outbox rows commit with the development, or not at all
+        outbox.enqueue(s, alerts, match, created, version, now)
     summary.matches += 1
 
 
 def _match_version(s: Session, version: ArticleVersion, claims: Sequence[Claim], now: datetime,
-                   summary: MatchSummary) -> None:
+                   summary: MatchSummary, alerts: AlertsConfig | None = None) -> None:
     article = s.get(Article, version.article_id)
     assert article is not None
     states = {r.id: dict(r.state) for r in queries.claim_records(s, [c.id for c in claims])}
     text = ArticleText(url=article.url, title=version.title or article.title, text=version.text,
                        published_at=article.published_at)
     for found in claim_engine.match(text, claims, states):
-        _record(s, found, version, now, summary)
+        _record(s, found, version, now, summary, alerts)
     version.matched_at = now
     summary.versions += 1
 
 
-def match_pending(engine: Engine, claims: Sequence[Claim], now: datetime) -> MatchSummary:
-    """Compare every unmatched version with every claim; one transaction per version."""
+def match_pending(engine: Engine, claims: Sequence[Claim], now: datetime,
+                  alerts: AlertsConfig | None = None) -> MatchSummary:
+    """Compare every unmatched version with every claim; one transaction per version.
+
+    With `alerts`, each new development's pending alerts are written in its transaction.
+    """
     summary = MatchSummary()
     while True:
         with session(engine) as s:
@@ -85,6 +94,14 @@ def match_pending(engine: Engine, claims: Sequence[Claim], now: datetime) -> Mat
             return summary
         for version_id in batch:
             with session(engine) as s:
+                # Workers matching at once: each version is taken by one (its matches can then
+                # never be stored twice), and decisions about claims are made one at a time.
+                if not queries.take_version(s, version_id, now):
+                    continue
+                queries.lock_claims(s)
                 version = s.get(ArticleVersion, version_id)
-                if version is not None and version.matched_at is None:
-                    _match_version(s, version, claims, now, summary)
+                if version is not None:
+                    _match_version(s, version, claims, now, summary, alerts)
+            crashpoints.reached("after-matches-stored")  # this version's matches committed
+            if summary.developments:  # a development and its alerts are committed
+                crashpoints.reached("after-development-stored")

@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import httpx
 
 from flows.http import Fetched, fetch
+from flows.seeds import check_url
 from flows.settings import FetchLimits
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([a-zA-Z0-9_\-:.]+)", re.IGNORECASE)
-META_REFRESH = re.compile(
-    rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh[\"']?[^>]*content\s*=\s*[\"']?\s*\d*\s*;\s*url\s*=\s*([^\"'>\s]+)",
+META_TAG = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
+REFRESH = re.compile(rb"http-equiv\s*=\s*[\"']?refresh\b", re.IGNORECASE)
+REFRESH_CONTENT = re.compile(
+    rb"content\s*=\s*[\"']\s*(\d+)(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?[\"']?([^\"'>\s]+)",
     re.IGNORECASE,
 )
+# A refresh inside a comment (IE conditional comments) or <noscript> is not for us: CNN's
+# article pages send old IE to an "unsupported browser" page that way.
+HIDDEN = re.compile(rb"<!--.*?-->|<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 MAX_META_REFRESH = 2
+MAX_REFRESH_DELAY_S = 5  # a longer delay is a page that reloads itself, not a redirect
+# What a page that is not a page starts with, whatever its Content-Type claims.
+NOT_HTML_MAGIC = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+    b"PK\x03\x04": "application/zip",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +63,24 @@ def _charset(content_type: str, body: bytes) -> str | None:
 
 
 def decode(body: bytes, content_type: str) -> str:
-    """Decode with the declared charset when it works, else UTF-8, replacing what is invalid."""
+    """Decode with the declared charset when it works, else UTF-8, replacing what is invalid.
+
+    NUL characters are dropped: PostgreSQL text columns refuse them.
+    """
     declared = _charset(content_type, body)
     for encoding in filter(None, (declared, "utf-8")):
         try:
-            return body.decode(encoding)
+            return body.decode(encoding).replace("\x00", "")
         except (LookupError, UnicodeDecodeError):
             continue
-    return body.decode("utf-8", errors="replace")
+    return body.decode("utf-8", errors="replace").replace("\x00", "")
+
+
+def _binary_kind(body: bytes) -> str | None:
+    head = body[:16]
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in NOT_HTML_MAGIC.items() if head.startswith(magic)), None)
 
 
 def _is_html(fetched: Fetched) -> bool:
@@ -65,21 +92,28 @@ def _is_html(fetched: Fetched) -> bool:
 
 
 def _refresh_target(fetched: Fetched) -> str | None:
-    found = META_REFRESH.search(fetched.body[:8192])
-    if not found:
-        return None
-    return urljoin(fetched.url, found.group(1).decode("ascii", "ignore"))
+    """Where a <meta http-equiv=refresh> with a short delay sends the reader, if anywhere."""
+    head = HIDDEN.sub(b"", fetched.body[:65536])
+    for tag in META_TAG.findall(head):
+        found = REFRESH_CONTENT.search(tag) if REFRESH.search(tag) else None
+        if found and int(found.group(1)) <= MAX_REFRESH_DELAY_S:
+            target = urljoin(fetched.url, found.group(2).decode("ascii", "ignore"))
+            return None if check_url(target) else target  # javascript: and the like: stay
+    return None
 
 
 def get(client: httpx.Client, url: str, limits: FetchLimits) -> FetchedPage:
     """Fetch a page, following at most two meta-refresh redirects, and decode it."""
     current = url
+    deadline = time.monotonic() + limits.page_deadline_s  # one deadline for every hop
     for _ in range(MAX_META_REFRESH + 1):
+        if time.monotonic() >= deadline:
+            return FetchedPage(url, current, error="timed out", soft=True)
         fetched = fetch(
             client,
             current,
             max_bytes=limits.max_page_bytes,
-            deadline_s=limits.page_deadline_s,
+            deadline_s=deadline - time.monotonic(),
             max_redirects=limits.max_redirects,
         )
         if fetched.error:
@@ -87,8 +121,9 @@ def get(client: httpx.Client, url: str, limits: FetchLimits) -> FetchedPage:
                                retry_after_s=fetched.retry_after_s)
         if not fetched.body.strip():
             return FetchedPage(url, fetched.url, error="empty page", soft=True)
-        if not _is_html(fetched):
-            kind = fetched.headers.get("content-type", "unknown type").split(";")[0]
+        binary = _binary_kind(fetched.body)
+        if binary or not _is_html(fetched):
+            kind = binary or fetched.headers.get("content-type", "unknown type").split(";")[0]
             return FetchedPage(url, fetched.url, error=f"not an HTML page ({kind})")
         target = _refresh_target(fetched)
         if target is None or target == fetched.url:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from flows import feeds
 from flows.feeds import ParsedItem
 from flows.http import HostLimiter, fetch
 from flows.settings import FetchLimits
+
+log = logging.getLogger("claimwatch.feeds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +72,11 @@ def poll_one(client: httpx.Client, request: FeedRequest, limits: FetchLimits, no
         return FeedPoll(request.source_id, "error", error=parsed.error)
     warning = parsed.warning
     if parsed.capped:
-        note = f"only the first {limits.max_items_per_poll} items were read this poll"
+        note = (f"only the first {limits.max_items_per_poll} items were read this poll"
+                f" ({parsed.skipped} left out)")
         warning = f"{warning}; {note}" if warning else note
+    if warning:  # a parse warning is not a failure: keep the entries, say what was odd
+        log.warning("feed %s: %s", request.url, warning)
     return FeedPoll(
         request.source_id, "ok", parsed.items,
         etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
 
+from flows import health
 from flows.claims import Claim
 from flows.seeds import SourceSpec
 from storage.models import (
@@ -22,19 +26,22 @@ from storage.models import (
 )
 
 PAGE_ITEM_KEY = "page"  # a watched page is its own single item
+HEALTH_FIELDS = tuple(health.Health.__dataclass_fields__)  # the Source columns health decides
 
 
 def sync_sources(s: Session, specs: Sequence[SourceSpec], now: datetime) -> list[Source]:
     """Insert new sources, refresh names and tags; return the configured ones in file order."""
     existing = {src.url: src for src in s.exec(select(Source)).all()}
+    missing = [spec for spec in specs if spec.url not in existing]
+    for spec in missing:  # another worker may add the same source at the same moment
+        add_unless_present(s, Source(kind=spec.kind, name=spec.name, url=spec.url,
+                                     tags=list(spec.tags), added_at=now), ("url",))
+    if missing:
+        existing = {src.url: src for src in s.exec(select(Source)).all()}
     result: list[Source] = []
     for spec in specs:
-        source = existing.get(spec.url)
-        if source is None:
-            source = Source(kind=spec.kind, name=spec.name, url=spec.url, tags=list(spec.tags),
-                            added_at=now)
-            s.add(source)
-        else:
+        source = existing[spec.url]
+        if (source.kind, source.name, list(source.tags)) != (spec.kind, spec.name, list(spec.tags)):
             source.kind, source.name, source.tags = spec.kind, spec.name, list(spec.tags)
         result.append(source)
     s.flush()
@@ -47,13 +54,50 @@ def sync_claims(s: Session, claims: Sequence[Claim], now: datetime) -> None:
     for claim in claims:
         record = existing.get(claim.id)
         if record is None:
-            s.add(ClaimRecord(id=claim.id, statement=claim.statement, keywords=list(claim.keywords),
-                              facts=dict(claim.facts), state=dict(claim.facts), added_at=now))
+            add_unless_present(s, ClaimRecord(
+                id=claim.id, statement=claim.statement, keywords=list(claim.keywords),
+                facts=dict(claim.facts), state=dict(claim.facts), added_at=now), ("id",))
             continue
         if dict(record.facts) != dict(claim.facts) and not _has_developments(s, claim.id):
             record.state = dict(claim.facts)  # seed edited before anything moved it: follow it
-        record.statement, record.keywords, record.facts = (
-            claim.statement, list(claim.keywords), dict(claim.facts))
+        seed = (claim.statement, list(claim.keywords), dict(claim.facts))
+        if (record.statement, list(record.keywords), dict(record.facts)) != seed:
+            # written only when changed: shards running at once then never queue on these rows
+            record.statement, record.keywords, record.facts = seed
+
+
+def add_unless_present(s: Session, row: SQLModel, keys: Sequence[str]) -> bool:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL alike; True if added.
+
+    Two workers storing the same natural key at once: one row, and no IntegrityError for the
+    other (RELIABILITY.md rule 11). The row is not added to the session: read it back by key.
+    """
+    values = row.model_dump(exclude={"id"} if getattr(row, "id", 0) is None else set())
+    table = type(row).__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+                 .returning(*table.primary_key.columns))  # rowcount is unreliable with RETURNING
+    s.flush()  # rows already added to the session go first, as they would in a plain flush
+    return s.execute(statement).first() is not None
+
+
+def take_version(s: Session, version_id: int | None, now: datetime) -> bool:
+    """Mark a version matched before matching it; False when another process already did.
+
+    On PostgreSQL the row stays locked until this transaction ends, so a second worker waits
+    and then finds it taken; if this transaction rolls back, the version is unmatched again.
+    """
+    statement = (update(ArticleVersion)
+                 .where(col(ArticleVersion.id) == version_id,
+                        col(ArticleVersion.matched_at).is_(None))
+                 .values(matched_at=now))
+    return bool(s.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def lock_claims(s: Session) -> None:
+    """Hold every claim row until the transaction ends: one decision about claims at a time
+    across workers (SQLite's BEGIN IMMEDIATE already serializes; FOR UPDATE is not sent there)."""
+    s.exec(select(ClaimRecord.id).order_by(col(ClaimRecord.id)).with_for_update()).all()
 
 
 def _has_developments(s: Session, claim_id: str) -> bool:
@@ -80,8 +124,14 @@ def latest_version(s: Session, article_id: int) -> ArticleVersion | None:
 
 
 def unmatched_versions(s: Session, limit: int = 500) -> list[ArticleVersion]:
-    query = (select(ArticleVersion).where(col(ArticleVersion.matched_at).is_(None))
-             .order_by(col(ArticleVersion.id)).limit(limit))
+    """Oldest news first, whatever order the pages arrived in: a claim's state must not
+    depend on which download finished first (an old "scheduled" report read after a newer
+    "postponed" one would otherwise move the state back)."""
+    published = func.coalesce(Article.published_at, ArticleVersion.fetched_at)
+    query = (select(ArticleVersion)
+             .join(Article, col(Article.id) == ArticleVersion.article_id)
+             .where(col(ArticleVersion.matched_at).is_(None))
+             .order_by(published, col(Article.url), col(ArticleVersion.version)).limit(limit))
     return list(s.exec(query).all())
 
 
@@ -147,32 +197,58 @@ def all_matches(s: Session) -> list[tuple[Match, ArticleVersion, Article]]:
     return [(m, v, a) for m, v, a in s.exec(query).all()]
 
 
+REPORT_MATCH_COLUMNS = (
+    "match_id", "claim_id", "relation", "evidence", "development_id", "matched_at", "article_id",
+    "version", "version_title", "fingerprint", "fetched_at", "url", "article_title", "outlet",
+    "published_at",
+)
+
+
+def report_matches(s: Session, claim_id: str | None = None) -> list[tuple[Any, ...]]:
+    """Every match with its article's metadata, never its text (REPORT_MATCH_COLUMNS order).
+
+    One query instead of one per development: the report reads 10,000 matches in well under
+    a second this way, where loading full versions would drag every article body along.
+    """
+    columns: tuple[Any, ...] = (
+        Match.id, Match.claim_id, Match.relation, Match.evidence, Match.development_id,
+        Match.matched_at, ArticleVersion.article_id, ArticleVersion.version, ArticleVersion.title,
+        ArticleVersion.fingerprint, ArticleVersion.fetched_at, Article.url, Article.title,
+        Article.outlet, Article.published_at)
+    # sqlalchemy's select: sqlmodel's typed overloads stop at four columns.
+    query = (sa_select(*columns)
+             .join(ArticleVersion, col(ArticleVersion.id) == Match.article_version_id)
+             .join(Article, col(Article.id) == ArticleVersion.article_id)
+             .order_by(col(Match.id)))
+    if claim_id:
+        query = query.where(col(Match.claim_id) == claim_id)
+    return [tuple(row) for row in s.connection().execute(query).all()]
+
+
 def due(source: Source, now: datetime) -> bool:
     """A source backing off after failures is polled again only once its time has come."""
-    return source.next_poll_at is None or source.next_poll_at <= now
+    return health.due(_health(source), now)
 
 
-BASE_INTERVAL = timedelta(minutes=15)
-MAX_BACKOFF = timedelta(hours=24)
+def _health(source: Source) -> health.Health:
+    return health.Health(**{name: getattr(source, name) for name in HEALTH_FIELDS})
 
 
-def record_success(source: Source, status: str, now: datetime) -> None:
-    source.last_status = status
-    source.last_polled_at = now
-    source.last_success_at = now
-    source.error_score = 0.0
-    source.consecutive_failures = 0
-    source.next_poll_at = None
+def _set_health(source: Source, state: health.Health) -> None:
+    for name in HEALTH_FIELDS:
+        setattr(source, name, getattr(state, name))
+
+
+def record_success(source: Source, status: str, now: datetime) -> health.Notice | None:
+    """Store a good poll (decided in flows/health.py); a "recovered" notice when it is one."""
+    state, kind = health.after_success(_health(source), status, now)
+    _set_health(source, state)
+    return health.notice(kind, source.name, source.url, status, now)
 
 
 def record_failure(source: Source, error: str, soft: bool, retry_after_s: float | None,
-                   now: datetime) -> None:
-    """Linear backoff by error score (soft errors weigh half), capped at 24 h; Retry-After wins."""
-    source.last_status = error[:500]
-    source.last_polled_at = now
-    source.error_score += 0.5 if soft else 1.0
-    source.consecutive_failures += 1
-    wait = min(BASE_INTERVAL * source.error_score, MAX_BACKOFF)
-    if retry_after_s is not None:
-        wait = max(wait, timedelta(seconds=min(retry_after_s, MAX_BACKOFF.total_seconds())))
-    source.next_poll_at = now + wait
+                   now: datetime) -> health.Notice | None:
+    """Store a failed poll with its backoff; an "unhealthy" notice the one time it is due."""
+    state, kind = health.after_failure(_health(source), error, soft, retry_after_s, now)
+    _set_health(source, state)
+    return health.notice(kind, source.name, source.url, error, now)
