@@ -34,7 +34,8 @@ def run_demo(db: str | None, say: Callable[[str], None]) -> int:
         for n in range(1, site.rounds + 1):
             site.set_round(n)
             say(f"\n=== Round {n} of {site.rounds} ===")
-            result = run_cycle(settings.DEFAULT_CLAIMS, sources, db_url)
+            # alerts_path="": the demo's fictional news must never reach a real channel.
+            result = run_cycle(settings.DEFAULT_CLAIMS, sources, db_url, alerts_path="")
             read, matched = result["read"], result["match"]
             say(f"new articles {read['new_articles']}, new versions {read['new_versions']}, "
                 f"matches {matched['matches']}, developments {len(matched['developments'])}")

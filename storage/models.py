@@ -158,3 +158,43 @@ class Run(SQLModel, table=True):
     finished_at: datetime | None = _when()
     status: str = "running"
     summary: dict[str, Any] = _json()
+
+
+class Lease(SQLModel, table=True):
+    """Who is running a cycle over a set of sources, and until when: runs never overlap."""
+
+    name: str = Field(primary_key=True, max_length=120)  # "cycle all", "cycle 2/4"
+    holder: str | None = Field(default=None, max_length=200)  # host, pid and a token
+    acquired_at: datetime | None = _when()
+    expires_at: datetime | None = _when()
+
+
+class Alert(SQLModel, table=True):
+    """One message owed to one channel (the outbox): a development, a confirmation or a digest.
+
+    Written in the transaction that stores its development or match, delivered afterwards.
+    Digest items wait (mode "digest") until a digest row (kind "digest") takes them in.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("subject", "channel"),
+        Index("ix_alert_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=80)
+    subject: str = Field(max_length=80)  # "development:12", "match:34" or "digest:<key>"
+    kind: str = Field(max_length=16)  # "development" | "confirmation" | "digest"
+    development_id: int | None = Field(default=None, foreign_key="development.id", index=True)
+    match_id: int | None = Field(default=None, foreign_key="match.id")
+    claim_id: str | None = Field(default=None, max_length=80)
+    relation: str | None = Field(default=None, max_length=16)
+    mode: str = Field(max_length=16)  # "immediate" (a message of its own) | "digest"
+    reason: str = ""  # why it waits for the digest, e.g. "backlog: first poll of the source"
+    digest_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|batched
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when()
+    last_error: str | None = None
+    idempotency_key: str = Field(max_length=64, unique=True)
+    created_at: datetime | None = _when(nullable=False)
+    sent_at: datetime | None = _when()

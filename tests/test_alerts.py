@@ -1,0 +1,127 @@
+"""Rendering is pure: a development in, a Slack payload and an email out, escaped and capped."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+from flows import alerts
+from flows.alerts import AlertView, DigestView, Evidence
+
+WHEN = datetime(2026, 2, 3, 9, 30, tzinfo=UTC)
+EVIL = "<!channel> <https://evil.example|click> <script>alert(1)</script> & co"
+
+
+def _view(relation: str = "updates", title: str = "Abu Dhabi talks postponed",
+          sentence: str = "The meeting has been postponed to February 10.", sources: int = 1,
+          outlet: str | None = "Harbor Wire", claim_id: str = "abu-dhabi-talks") -> AlertView:
+    evidence = tuple(Evidence(sentence, title, outlet, f"https://news.example/a/{i}", relation)
+                     for i in range(sources))
+    changes = {"date": ("2026-02-04/2026-02-05", "2026-02-10")} if relation != "confirms" else {}
+    return AlertView("k3y", claim_id, "Talks are set for February 4-5 in Abu Dhabi.", relation,
+                     "date: 2026-02-04/2026-02-05 → 2026-02-10", changes, evidence, sources, WHEN)
+
+
+def _slack_texts(payload: dict) -> list[str]:
+    found = [payload["text"]]
+    for block in payload["blocks"]:
+        found += [block["text"]["text"]] if "text" in block else []
+        found += [e["text"] for e in block.get("elements", [])]
+    return found
+
+
+def test_slack_alert_says_what_changed_quotes_evidence_and_links_the_source() -> None:
+    payload = alerts.slack(_view())
+    text = "\n".join(_slack_texts(payload))
+    assert payload["text"] == "Updated abu-dhabi-talks: date: 2026-02-04/2026-02-05 → 2026-02-10"
+    assert payload["blocks"][0]["type"] == "header"
+    assert "• date: 2026-02-04/2026-02-05 → 2026-02-10" in text
+    assert "> The meeting has been postponed to February 10." in text
+    assert "— <https://news.example/a/0|Abu Dhabi talks postponed> (Harbor Wire)" in text
+    assert "1 source agrees · first seen 2026-02-03 09:30 UTC · ref k3y" in text
+
+
+def test_contradiction_headline_names_who_contradicts() -> None:
+    view = _view("contradicts", outlet="Kyiv Ledger")
+    assert alerts.headline(view).startswith("Contradicted abu-dhabi-talks: ")
+    assert "(contradicted by Kyiv Ledger)" in alerts.headline(view)
+
+
+def test_confirmation_headline_counts_sources() -> None:
+    assert alerts.headline(_view("confirms", sources=3)) == \
+        "Confirmed abu-dhabi-talks: confirmed by 3 sources"
+
+
+def test_slack_escapes_mentions_and_forged_links_in_every_untrusted_field() -> None:
+    payload = alerts.slack(_view(title=EVIL, sentence=EVIL, outlet=EVIL))
+    text = "\n".join(_slack_texts(payload))
+    assert "<!channel>" not in text and "<https://evil.example" not in text
+    assert "&lt;!channel&gt; &lt;https://evil.example|click&gt;" in text
+    assert "&amp; co" in text
+    links = re.findall(r"<([^>]*)>", text)
+    assert links == ["https://news.example/a/0|&lt;!channel&gt; &lt;https://evil.example|click"
+                     "&gt; &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"]
+
+
+def test_slack_link_to_a_non_http_url_is_plain_text() -> None:
+    assert alerts.slack_link("javascript:alert(1)", "x") == "x"
+    assert alerts.slack_link("https://a.example/x|y>z", "t") == "<https://a.example/x%7Cy%3Ez|t>"
+
+
+def test_a_newline_cannot_start_a_quote_or_a_mention_line() -> None:
+    text = "\n".join(_slack_texts(alerts.slack(_view(sentence="ok\n> @here\n<!here>"))))
+    assert "> ok &gt; @here &lt;!here&gt;" in text
+
+
+def test_email_escapes_markup_and_keeps_headers_to_one_line() -> None:
+    content = alerts.email(_view(title=EVIL, sentence=EVIL, claim_id="x\r\nBcc: a@evil.example"))
+    assert "\r" not in content.subject and "\n" not in content.subject
+    assert content.subject.startswith("[claimwatch] Updated x Bcc: a@evil.example: date:")
+    assert "<script>" not in content.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in content.html
+    assert 'href="https://evil.example' not in content.html
+    assert '<a href="https://news.example/a/0">' in content.html
+    assert EVIL in content.text  # plain text is shown as text, nothing to escape
+
+
+def test_email_subject_states_the_change_and_is_capped() -> None:
+    long = _view(claim_id="c" * 400)
+    assert len(alerts.email(long).subject) == alerts.MAX_TITLE
+    assert alerts.email(_view()).subject == (
+        "[claimwatch] Updated abu-dhabi-talks: date: 2026-02-04/2026-02-05 → 2026-02-10")
+
+
+def test_many_sources_are_capped_with_and_n_more() -> None:
+    view = _view(sources=12, sentence="s" * 5000)
+    payload = alerts.slack(view)
+    text = "\n".join(_slack_texts(payload))
+    assert "…and 7 more sources" in text and "12 sources agree" in text
+    assert all(len(t) <= alerts.SLACK_SECTION for t in _slack_texts(payload))
+    assert len(json.dumps(payload).encode()) < alerts.MAX_BODY_BYTES
+    content = alerts.email(view)
+    assert "…and 7 more sources" in content.text
+    assert len(content.html.encode()) <= alerts.MAX_BODY_BYTES
+
+
+def test_huge_titles_and_urls_never_exceed_the_body_cap() -> None:
+    view = _view(sources=5, title="t" * 100_000, sentence="s" * 100_000)
+    for body in (alerts.email(view).text, alerts.email(view).html, json.dumps(alerts.slack(view))):
+        assert len(body.encode()) <= alerts.MAX_BODY_BYTES
+
+
+def test_clipped_mrkdwn_never_ends_in_half_an_entity_or_link() -> None:
+    cut = alerts._clip_mrkdwn("a" * 2990 + "&amp;<https://x.example|y>", 2995)
+    assert cut.endswith("a…")
+
+
+def test_digest_lists_items_and_ends_with_and_n_more() -> None:
+    items = tuple(_view() for _ in range(3))
+    digest = DigestView("d1", items, total=10, channel="newsroom")
+    payload = alerts.slack_digest(digest)
+    text = "\n".join(_slack_texts(payload))
+    assert payload["text"] == "claimwatch digest: 10 items for newsroom"
+    assert text.count("• Updated abu-dhabi-talks") == 3
+    assert "…and 7 more (see `claimwatch developments`)" in text
+    email = alerts.email_digest(digest)
+    assert email.subject == "[claimwatch] claimwatch digest: 10 items for newsroom"
+    assert email.text.count("- Updated abu-dhabi-talks") == 3 and "…and 7 more" in email.html
