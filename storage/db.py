@@ -60,7 +60,7 @@ def connect(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (migrations take over once a database exists; see storage/migrations)."""
+    """Create every table without migrations: for throwaway databases only; see storage/schema.py."""
     SQLModel.metadata.create_all(engine)
 
 
@@ -88,10 +88,12 @@ _ENGINES: dict[str, Engine] = {}
 
 
 def engine_for(url: str) -> Engine:
-    """One engine per URL per process, with the schema in place."""
+    """One engine per URL per process, its schema migrated to head (storage/schema.py)."""
     engine = _ENGINES.get(url)
     if engine is None:
+        from storage import schema  # imports this module: kept out of the import cycle
+
         engine = connect(url)
-        create_schema(engine)
+        schema.ensure_current(engine)
         _ENGINES[url] = engine
     return engine
