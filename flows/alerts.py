@@ -24,6 +24,7 @@ MAX_EVIDENCE = 5  # sources quoted in one alert; the rest are counted
 SLACK_SECTION = 3000  # Slack's limit for a section's text
 SLACK_HEADER = 150  # Slack's limit for a header block
 
+TIMELINE = "Claim timeline"  # the label of the link to the claim's section of the report
 VERBS = {"updates": "Updated", "contradicts": "Contradicted", "confirms": "Confirmed"}
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -54,6 +55,20 @@ class AlertView:
     sources_agree: int
     first_seen_at: datetime
     note: str = ""  # why it came in a digest, e.g. "backlog: first poll of the source"
+    report_url: str | None = None  # the claim's section of the report, when one is published
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeView:
+    """An ops notice: a source turned unhealthy or recovered (flows/health.py), said once."""
+
+    key: str
+    kind: str  # "unhealthy" | "recovered"
+    text: str  # health.Notice.text(): the source's name and the last error or status
+    at: datetime
+
+
+NOTICE_TITLES = {"unhealthy": "Source failing", "recovered": "Source recovered"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +144,11 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def timeline_url(view: AlertView) -> str | None:
+    """Where the claim's timeline is, if a report location is configured and it is http(s)."""
+    return safe_url(view.report_url) if view.report_url else None
+
+
 def _agree(view: AlertView) -> str:
     n = view.sources_agree
     return f"{n} source{'s agree' if n != 1 else ' agrees'}"
@@ -192,8 +212,13 @@ def slack(view: AlertView) -> dict[str, Any]:
     more = _more(len(view.evidence) - MAX_EVIDENCE, "sources")
     if more:
         blocks.append(_section(more))
+    timeline = timeline_url(view)
+    link = slack_link(timeline, TIMELINE) if timeline else ""
+    if link:
+        blocks.append(_section(link))
     blocks.append(_context(f"{_agree(view)} · first seen {_when(view.first_seen_at)}", view.key))
-    return {"text": slack_escape(title), "blocks": blocks}
+    fallback = slack_escape(title) + (f" · {link}" if link else "")
+    return {"text": fallback, "blocks": blocks}
 
 
 def _context(text: str, key: str) -> dict[str, Any]:
@@ -227,6 +252,20 @@ def slack_digest(digest: DigestView) -> dict[str, Any]:
     if more:
         blocks.append(_section(more))
     blocks.append(_context("digest", digest.key))
+    return {"text": slack_escape(title), "blocks": blocks}
+
+
+def notice_headline(view: NoticeView) -> str:
+    """One line, e.g. "Source failing: Harbor Wire is failing (3 polls in a row): HTTP 503 …"."""
+    return header(f"{NOTICE_TITLES.get(view.kind, 'Source notice')}: {one_line(view.text)}")
+
+
+def slack_notice(view: NoticeView) -> dict[str, Any]:
+    """An ops notice for Slack: the headline, the whole text, when, and the key."""
+    title = notice_headline(view)
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": clip(title, SLACK_HEADER)}},
+              _section(slack_escape(clip(one_line(view.text), SLACK_SECTION - 100))),
+              _context(f"source health · {_when(view.at)}", view.key)]
     return {"text": slack_escape(title), "blocks": blocks}
 
 
@@ -280,6 +319,8 @@ def email(view: AlertView) -> EmailContent:
     text += [f"Note: {one_line(view.note)}"] if view.note else []
     text += ["", "Evidence:"] + [line for e in shown for line in _text_evidence(e)]
     text += [more] if more else []
+    timeline = timeline_url(view)
+    text += [f"{TIMELINE}: {timeline}"] if timeline else []
     text += [f"{_agree(view)}; first seen {_when(view.first_seen_at)}.", f"ref {view.key}"]
     body = [f"<h2>{_esc(headline(view))}</h2>", f"<p><b>Claim:</b> {_esc(view.statement)}</p>"]
     if changes:
@@ -288,6 +329,7 @@ def email(view: AlertView) -> EmailContent:
         body.append(f"<p><i>{_esc(view.note)}</i></p>")
     body += [_html_evidence(e) for e in shown]
     body += [f"<p>{_esc(more)}</p>"] if more else []
+    body += [f"<p>{_html_link(timeline, TIMELINE)}</p>"] if timeline else []
     body.append(f"<p><small>{_esc(_agree(view))}; first seen {_esc(_when(view.first_seen_at))}."
                 f" ref {_esc(view.key)}</small></p>")
     return EmailContent(subject, _cap_bytes("\n".join(text)), _cap_bytes(_page(body)))
@@ -316,6 +358,15 @@ def email_digest(digest: DigestView) -> EmailContent:
     body.append(f"<p><small>ref {_esc(digest.key)}</small></p>")
     return EmailContent(header(f"[claimwatch] {title}"), _cap_bytes("\n".join(lines)),
                         _cap_bytes(_page(body)))
+
+
+def email_notice(view: NoticeView) -> EmailContent:
+    """An ops notice as an email: the text, when it happened, the key."""
+    text = clip(one_line(view.text), MAX_SENTENCE * 4)
+    body = [f"<h2>{_esc(notice_headline(view))}</h2>", f"<p>{_esc(text)}</p>",
+            f"<p><small>source health · {_esc(_when(view.at))} · ref {_esc(view.key)}</small></p>"]
+    return EmailContent(header(f"[claimwatch] {notice_headline(view)}"),
+                        f"{text}\n\nsource health · {_when(view.at)}\nref {view.key}", _page(body))
 
 
 def email_test(channel: str, key: str) -> EmailContent:

@@ -8,11 +8,13 @@ texts never contain a webhook URL or a password.
 
 from __future__ import annotations
 
+import logging
 import os
 import smtplib
 import ssl
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -33,7 +35,7 @@ SECURITY = ("starttls", "tls", "none")
 Outcome = Literal["sent", "retry", "failed"]
 
 COMMON_KEYS = {"name", "kind", "immediate", "digest", "only_claims", "claims", "digest_at",
-               "digest_timezone", "digest_max_items", "timeout_s"}
+               "digest_timezone", "digest_max_items", "timeout_s", "ops"}
 SLACK_KEYS = COMMON_KEYS | {"webhook_url_env", "webhook_url_secret", "min_interval_s"}
 EMAIL_KEYS = COMMON_KEYS | {"smtp_host", "smtp_port", "security", "username_env", "password_env",
                             "username", "password_secret", "sender", "recipients", "ca_file"}
@@ -73,6 +75,7 @@ class Channel:
     digest_timezone: str = "UTC"
     digest_max_items: int = 20
     timeout_s: float = 15.0  # SMTP: the whole conversation's socket timeout (RELIABILITY 15 s)
+    ops: bool = True  # source health notices ("unhealthy", "recovered") come here too
     # slack
     webhook_url_env: str | None = None
     webhook_url_secret: str | None = None
@@ -261,10 +264,18 @@ def _channel(path: Path, index: int, table: Mapping[str, Any], policy: Mapping[s
         "digest_at": digest_at, "digest_timezone": zone,
         "digest_max_items": int(_number(path, where, table, "digest_max_items",
                                         policy.get("digest_max_items", 20), minimum=1)),
+        "ops": _flag(path, where, table, "ops", True),
     }
     if kind == "slack":
         return _slack(path, where, table, common)
     return _email(path, where, table, common)
+
+
+def _flag(path: Path, where: str, table: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise AlertsConfigError(path, f"{where}: {key} must be true or false")
+    return value
 
 
 def _per_claim(path: Path, where: str, table: Any, base: Rules) -> dict[str, Rules]:
@@ -370,9 +381,9 @@ def credentials(channel: Channel) -> Credentials | str:
         url = secret(channel.webhook_url_env, channel.webhook_url_secret)
         if not url:
             return f"unconfigured: {_where(channel.webhook_url_env, channel.webhook_url_secret)}"
-        if urlsplit(url).scheme not in {"http", "https"}:
-            return f"misconfigured: the webhook URL in {_where(channel.webhook_url_env, None)} " \
-                   "is not an http(s) URL"
+        if not _webhook_ok(url):
+            return ("misconfigured: the webhook URL is not a well-formed http(s) URL "
+                    f"({_where(channel.webhook_url_env, channel.webhook_url_secret)})")
         return Credentials(webhook_url=url)
     username = channel.username or secret(channel.username_env, None)
     if not (channel.username_env or channel.username):
@@ -383,6 +394,15 @@ def credentials(channel: Channel) -> Credentials | str:
         missing += [_where(channel.password_env, channel.password_secret)] if not password else []
         return f"unconfigured: {' and '.join(missing)}"
     return Credentials(username=username, password=password)
+
+
+def _webhook_ok(url: str) -> bool:
+    """http(s) and parseable by httpx: its parse errors quote the URL, so they must not happen
+    at send time, where they would crash delivery with the secret in the message."""
+    try:
+        return httpx.URL(url).scheme in {"http", "https"} and bool(urlsplit(url).netloc)
+    except (httpx.InvalidURL, ValueError):
+        return False
 
 
 def _where(env_name: str | None, block_name: str | None) -> str:
@@ -408,14 +428,52 @@ def send_slack(url: str, payload: Mapping[str, Any], key: str, timeout_s: float 
     """POST one message to an incoming webhook; classify the answer for the outbox."""
     timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))  # RELIABILITY: 5 s / 10 s
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        with _unlogged(url), httpx.Client(timeout=timeout, follow_redirects=False,
+                                          trust_env=False) as client:
             response = client.post(url, json=dict(payload), headers={"Idempotency-Key": key})
     except httpx.TimeoutException:
         return Sent("retry", "Slack timed out", unreachable=True)
     except httpx.TransportError as exc:
         return Sent("retry", f"Slack unreachable ({type(exc).__name__})", unreachable=True)
+    except (httpx.InvalidURL, ValueError):  # their messages quote the URL: never pass them on
+        return Sent("failed", "the Slack webhook URL is malformed")
     return _slack_answer(response.status_code, response.headers.get("Retry-After"),
                          response.text[:200])
+
+
+class _Redact(logging.Filter):
+    """Replaces a webhook URL in log records with its scheme and host (the path is the secret)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.forms = {url}
+        try:
+            parsed = httpx.URL(url)
+            self.forms.add(str(parsed))  # how httpx prints it: normalised
+            self.shown = f"{parsed.scheme}://{parsed.host}/…(webhook URL)"
+        except (httpx.InvalidURL, ValueError):
+            self.shown = "…(webhook URL)"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(form in message for form in self.forms):
+            for form in self.forms:
+                message = message.replace(form, self.shown)
+            record.msg, record.args = message, None
+        return True
+
+
+@contextmanager
+def _unlogged(url: str) -> Iterator[None]:
+    """httpx logs every request's full URL at INFO ("HTTP Request: POST https://hooks…"):
+    while a webhook is posted, that record names only the host."""
+    logger = logging.getLogger("httpx")
+    redact = _Redact(url)
+    logger.addFilter(redact)
+    try:
+        yield
+    finally:
+        logger.removeFilter(redact)
 
 
 def _slack_answer(status: int, retry_after: str | None, body: str) -> Sent:

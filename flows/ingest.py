@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from flows import duplicates
+from flows import duplicates, outbox
+from flows.channels import AlertsConfig
 from flows.health import Notice
 from flows.polling import FeedPoll, FeedRequest
 from flows.reading import ReadRequest, ReadResult
@@ -89,7 +90,8 @@ def _store_items(s: Session, poll: FeedPoll, now: datetime) -> tuple[int, int]:
     return new, changed
 
 
-def store_poll(engine: Engine, poll: FeedPoll, now: datetime, summary: PollSummary) -> None:
+def store_poll(engine: Engine, poll: FeedPoll, now: datetime, summary: PollSummary,
+               alerts: AlertsConfig | None = None) -> None:
     """Store one feed's items and, in the same transaction, its new cache state (never before)."""
     with session(engine) as s:
         source = s.get(Source, poll.source_id)
@@ -97,7 +99,8 @@ def store_poll(engine: Engine, poll: FeedPoll, now: datetime, summary: PollSumma
         summary.polled += 1
         if poll.status == "error":
             note_health(s, queries.record_failure(source, poll.error or "error", poll.soft,
-                                                  poll.retry_after_s, now), summary.notices)
+                                                  poll.retry_after_s, now), summary.notices,
+                        alerts)
             summary.failed[source.name] = poll.error or "error"
             return
         if poll.status == "not modified":
@@ -106,19 +109,22 @@ def store_poll(engine: Engine, poll: FeedPoll, now: datetime, summary: PollSumma
         summary.new_items += new
         summary.changed_items += changed
         source.etag, source.last_modified = poll.etag, poll.last_modified
-        note_health(s, queries.record_success(source, poll.status, now), summary.notices)
+        note_health(s, queries.record_success(source, poll.status, now), summary.notices, alerts)
         if poll.warning:
             summary.warnings[source.name] = poll.warning
 
 
-def note_health(s: Session, notice: Notice | None, notices: list[dict[str, str]]) -> None:
+def note_health(s: Session, notice: Notice | None, notices: list[dict[str, str]],
+                alerts: AlertsConfig | None = None) -> None:
     """The one place a health notice surfaces, in the transaction that changed the source.
 
-    The Source row's `unhealthy_reported` flag commits with it, so each notice is made once.
-    To alert it once too, enqueue it to the alerts outbox here, with `s` and `notice.key`.
+    The Source row's `unhealthy_reported` flag commits with it, and so do the notice's ops
+    alerts (keyed on `notice.key`): each notice is made once, and alerted once.
     """
     if notice is not None:
         notices.append(notice.as_dict())
+        if alerts is not None:
+            outbox.enqueue_notice(s, alerts, notice)
 
 
 def _page_items(s: Session, page_source_ids: Iterable[int], now: datetime) -> None:
@@ -195,7 +201,8 @@ def _item_sources(s: Session, item_ids: Sequence[int]) -> list[tuple[Item, Sourc
     return [(item, source) for item, source in s.exec(query).all()]
 
 
-def store_read(engine: Engine, result: ReadResult, now: datetime, summary: ReadSummary) -> None:
+def store_read(engine: Engine, result: ReadResult, now: datetime, summary: ReadSummary,
+               alerts: AlertsConfig | None = None) -> None:
     """Store what reading one URL gave: a new article, a new version, or the failure."""
     with session(engine) as s:
         pairs = _item_sources(s, result.request.item_ids)
@@ -207,11 +214,12 @@ def store_read(engine: Engine, result: ReadResult, now: datetime, summary: ReadS
                 item.pending = item.read_attempts < MAX_READ_ATTEMPTS and "timed out" in result.error
                 if item.key == queries.PAGE_ITEM_KEY:
                     note_health(s, queries.record_failure(source, result.error, True, None, now),
-                                summary.notices)
+                                summary.notices, alerts)
                     summary.failed_pages[source.name] = result.error
             return
         article_id = _store_article(s, result, now, summary)
         for item, source in pairs:
             item.article_id, item.pending, item.fetch_error = article_id, False, None
             if item.key == queries.PAGE_ITEM_KEY:
-                note_health(s, queries.record_success(source, "ok", now), summary.notices)
+                note_health(s, queries.record_success(source, "ok", now), summary.notices,
+                            alerts)

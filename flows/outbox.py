@@ -26,6 +26,8 @@ from sqlmodel import Session, col, select
 
 from flows import alerts, channels, crashpoints
 from flows.channels import AlertsConfig, Channel, Credentials, Delivery, Sent
+from flows.health import Notice
+from flows.report import claim_url
 from storage import queries
 from storage.db import session
 from storage.models import (
@@ -150,6 +152,22 @@ def _row(channel: Channel, mode: str | None, backlog: str | None, subject: str, 
                  idempotency_key=uuid.uuid4().hex, created_at=now, next_attempt_at=now)
 
 
+def enqueue_notice(s: Session, config: AlertsConfig, notice: Notice) -> int:
+    """Pending ops alerts for a source health notice, in the caller's transaction; how many.
+
+    One row per channel taking ops notices (channel key `ops`, default true), keyed on the
+    notice's own key: enqueued twice, it is still sent once.
+    """
+    added = 0
+    for channel in (c for c in config.channels if c.ops):
+        added += queries.add_unless_present(s, Alert(
+            channel=channel.name, subject=notice.key, kind="ops", relation=notice.kind,
+            mode="immediate", reason=notice.text(), status="pending",
+            idempotency_key=uuid.uuid4().hex, created_at=notice.at, next_attempt_at=notice.at),
+            ("subject", "channel"))
+    return added
+
+
 # ---------------------------------------------------------------- delivery
 
 
@@ -236,7 +254,9 @@ def _fold_flood(engine: Engine, config: AlertsConfig, channel: Channel, now: dat
     """Too many alerts at once (a new feed, a long outage): one digest instead of a flood."""
     with session(engine) as s:
         rows = list(s.exec(select(Alert).where(
-            Alert.channel == channel.name, Alert.mode == "immediate", Alert.kind != "digest",
+            # Ops notices stay messages of their own: a digest shows developments only.
+            Alert.channel == channel.name, Alert.mode == "immediate",
+            col(Alert.kind).not_in(["digest", "ops"]),
             Alert.status == "pending", Alert.attempts == 0)).all())
         if len(rows) <= config.max_immediate_per_run:
             return
@@ -389,6 +409,11 @@ def render(s: Session, alert: Alert, channel: Channel) -> Any:
         digest = alerts.DigestView(alert.idempotency_key, tuple(views), len(items), channel.name)
         return alerts.slack_digest(digest) if channel.kind == "slack" else alerts.email_digest(
             digest)
+    if alert.kind == "ops":
+        notice = alerts.NoticeView(alert.idempotency_key, alert.relation or "", alert.reason,
+                                   alert.created_at or utcnow())
+        return alerts.slack_notice(notice) if channel.kind == "slack" else alerts.email_notice(
+            notice)
     found = view(s, alert)
     if found is None:
         return None
@@ -422,7 +447,7 @@ def view(s: Session, alert: Alert) -> alerts.AlertView | None:
         return alerts.AlertView(
             alert.idempotency_key, claim.id, claim.statement, dev.relation, dev.summary, changes,
             _evidence(s, rows), len({a.id for _, _, a in rows}) or 1,
-            dev.first_seen_at or utcnow(), alert.reason)
+            dev.first_seen_at or utcnow(), alert.reason, claim_url(claim.id))
     match = s.get(Match, alert.match_id) if alert.match_id else None
     if match is None:
         return None
@@ -436,7 +461,7 @@ def view(s: Session, alert: Alert) -> alerts.AlertView | None:
     return alerts.AlertView(
         alert.idempotency_key, claim.id, claim.statement, "confirms", "confirmed", {},
         _evidence(s, [(match, version, article)]), int(agree) or 1,
-        match.matched_at or utcnow(), alert.reason)
+        match.matched_at or utcnow(), alert.reason, claim_url(claim.id))
 
 
 # ---------------------------------------------------------------- the CLI's reads and writes

@@ -30,8 +30,11 @@ def serve_round(server: SiteServer, round_number: int, postponed_title: str = "A
     if round_number >= 2:
         server.routes[POSTPONED] = Route(fixture_page(
             "postponed", html.escape(postponed_title), now.date().isoformat(), postponed_url))
+        # A feed's date has whole seconds: round up, or a fast round 1 leaves this news
+        # "published before the claim was added" (within the same second) and it is backlog.
+        published = now.replace(microsecond=0) + timedelta(seconds=1)
         entries.insert(0, FeedEntry(postponed_title, postponed_url, "postponed-1",
-                                    published=now))
+                                    published=published))
     server.routes[FEED] = Route(rss("Harbor Test Wire", server.base_url, entries),
                                 "application/rss+xml")
 

@@ -125,3 +125,32 @@ def test_digest_lists_items_and_ends_with_and_n_more() -> None:
     email = alerts.email_digest(digest)
     assert email.subject == "[claimwatch] claimwatch digest: 10 items for newsroom"
     assert email.text.count("- Updated abu-dhabi-talks") == 3 and "…and 7 more" in email.html
+
+
+# ---------------------------------------------------------------- link to the claim's timeline
+
+TIMELINE = "https://reports.example/claimwatch/index.html#claim-abu-dhabi-talks"
+
+
+def _linked(url: str | None) -> AlertView:
+    from dataclasses import replace
+
+    return replace(_view(), report_url=url)
+
+
+def test_alert_links_the_claims_timeline_in_slack_blocks_fallback_and_both_emails() -> None:
+    payload = alerts.slack(_linked(TIMELINE))
+    link = f"<{TIMELINE}|Claim timeline>"
+    assert link in payload["text"] and payload["text"].startswith("Updated abu-dhabi-talks: ")
+    assert any(link in block.get("text", {}).get("text", "") for block in payload["blocks"])
+    mail = alerts.email(_linked(TIMELINE))
+    assert f"Claim timeline: {TIMELINE}" in mail.text
+    assert f'<a href="{TIMELINE}">Claim timeline</a>' in mail.html
+
+
+def test_no_report_location_or_a_non_http_one_means_no_timeline_link() -> None:
+    for url in (None, "javascript:alert(1)//#claim-x", "file:///srv/report/index.html#claim-x"):
+        payload, mail = alerts.slack(_linked(url)), alerts.email(_linked(url))
+        every = json.dumps(payload) + mail.text + mail.html
+        assert "Claim timeline" not in every and "javascript:" not in every
+        assert "file:" not in every

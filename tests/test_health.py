@@ -176,3 +176,62 @@ def test_sources_command_shows_status_score_last_success_and_next_poll(
     good = listing[listing.index("Good [feed]"):listing.index("Flaky [feed]")]
     assert "last status: ok; error score 0.0" in good and "next poll: next cycle" in good
     assert "last success: never" not in good
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_api")
+def test_unhealthy_and_recovered_are_each_alerted_once_to_channels_taking_ops_notices(
+    flaky_site: tuple[fs.FaultServer, Path], db_url: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flows.monitor import cycle
+    from tests.slack import SlackStandIn, texts
+
+    _server, sources = flaky_site
+    alerts = tmp_path / "alerts.toml"
+    alerts.write_text("\n".join(
+        f'[[channels]]\nname = "{name}"\nkind = "slack"\nwebhook_url_env = "CW_TEST_{name}"\n'
+        f"min_interval_s = 0\n{extra}\n" for name, extra in [("ops", ""), ("desk", "ops = false")]))
+    with SlackStandIn() as ops, SlackStandIn() as desk:
+        monkeypatch.setenv("CW_TEST_ops", ops.url)
+        monkeypatch.setenv("CW_TEST_desk", desk.url)
+        per_cycle = []
+        for _ in range(6):  # fails 3 times, recovers, then stays well
+            before = len(ops.requests)
+            cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url,
+                  respect_backoff=False, alerts_path=str(alerts))
+            per_cycle.append([p.payload for p in ops.requests[before:]])
+        desk_requests = list(desk.requests)
+    heads = [[payload["text"] for payload in sent] for sent in per_cycle]
+    assert heads[:2] == [[], []] and heads[4:] == [[], []]
+    (unhealthy,), (recovered,) = per_cycle[2], per_cycle[3]
+    assert unhealthy["text"].startswith("Source failing: Flaky is failing (3 polls in a row)")
+    assert "HTTP 503" in "\n".join(texts(unhealthy))
+    assert recovered["text"].startswith("Source recovered: Flaky has recovered")
+    assert desk_requests == []  # `ops = false`: this channel hears about claims only
+    assert len(ops.messages()) == 2 == len(ops.requests)  # each sent once, none resent
+
+
+def test_a_notice_enqueued_twice_is_one_alert_per_channel_taking_ops_notices(
+        db_url: str, tmp_path: Path) -> None:
+    from flows import channels, outbox
+    from storage.models import Alert
+
+    path = tmp_path / "alerts.toml"
+    config = channels.parse({"channels": [
+        {"name": "ops", "kind": "slack", "webhook_url_env": "X"},
+        {"name": "desk", "kind": "slack", "webhook_url_env": "Y", "ops": False}]}, path)
+    notice = health.Notice("unhealthy", "Flaky", "http://127.0.0.1:9/f.xml", "HTTP 503", NOW)
+    engine = engine_for(db_url)
+    added = []
+    for _ in range(2):
+        with session(engine) as s:
+            added.append(outbox.enqueue_notice(s, config, notice))
+    with session(engine) as s:
+        rows = s.exec(select(Alert)).all()
+        assert [(a.channel, a.kind, a.relation, a.subject) for a in rows] == [
+            ("ops", "ops", "unhealthy", notice.key)]
+    assert added == [1, 0]
+    with pytest.raises(channels.AlertsConfigError, match="ops must be true or false"):
+        channels.parse({"channels": [{"name": "a", "kind": "slack", "webhook_url_env": "X",
+                                      "ops": "yes"}]}, path)

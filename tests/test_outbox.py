@@ -364,3 +364,33 @@ def test_a_flood_of_alerts_becomes_one_digest(tmp_path: Path, db_url: str,
         ("digest", "sent")}
     assert all(a.reason == "flood: 5 alerts at once" for a in _alerts(db_url)
                if a.kind == "development")
+
+
+# ---------------------------------------------------------------- link to the report
+
+
+def test_alerts_link_the_claims_section_of_the_report_when_its_location_is_set(
+        tmp_path: Path, db_url: str, site: SiteServer, slack: SlackStandIn,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    report_url = "https://reports.example/claimwatch/index.html"
+    monkeypatch.setenv("CLAIMWATCH_REPORT_URL", report_url)
+    link = f"{report_url}#claim-abu-dhabi-talks"
+    with SMTPStandIn(tmp_path) as smtp:
+        _two_rounds(tmp_path, site, db_url, alerts_file(tmp_path, SLACK_ENV, smtp.port))
+    (posted,) = [p for p in slack.accepted() if "Updated" in p.payload["text"]]
+    assert f"<{link}|Claim timeline>" in posted.payload["text"]  # the fallback
+    assert any(f"<{link}|Claim timeline>" in t for t in texts(posted.payload)[1:])  # a block
+    (mail,) = [m for m in smtp.messages if "Updated" in m["Subject"]]
+    assert f"Claim timeline: {link}" in mail.get_body(("plain",)).get_content()
+    assert f'<a href="{link}">Claim timeline</a>' in mail.get_body(("html",)).get_content()
+    # Unset: the same stored alert renders without a link (alerts are rendered at send time).
+    monkeypatch.delenv("CLAIMWATCH_REPORT_URL")
+    config = channels.load(alerts_file(tmp_path, SLACK_ENV, smtp.port))
+    with session(engine_for(db_url)) as s:
+        row = s.exec(select(Alert).where(Alert.kind == "development")).first()
+        assert row is not None
+        for channel in config.channels:
+            rendered = outbox.render(s, row, channel)
+            every = repr(rendered)
+            assert "Updated abu-dhabi-talks" in every and "Claim timeline" not in every
+            assert "reports.example" not in every

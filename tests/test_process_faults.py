@@ -151,6 +151,7 @@ def site(corpus: Path, tmp_path_factory: pytest.TempPathFactory
         yield server, sources, reference
 
 
+# Killed after an alert is sent ("after-alert-send") and around it: tests/test_outbox.py CRASH_POINTS.
 @pytest.mark.parametrize("point", ["mid-polling", "after-polling", "mid-extraction",
                                    "after-matches-stored"])
 def test_killed_cycle_then_rerun_loses_nothing_and_doubles_nothing(
