@@ -45,6 +45,8 @@ def _summary_text(result: dict[str, Any]) -> str:
     lines += [f"    warning {name}: {text}" for name, text in sorted(p["warnings"].items())]
     if p["backing_off"]:
         lines.append(f"    backing off after errors: {', '.join(p['backing_off'])}")
+    notices = [*p.get("notices", []), *r.get("notices", [])]  # health: said once, when it changes
+    lines += [f"    {n['kind'].upper()} {n['text']}" for n in notices]
     lines.append(
         f"  new articles: {r['new_articles']}  new versions: {r['new_versions']}"
         f"  pages unreadable: {len(r['failed']) - len(r['failed_pages'])}"
@@ -55,8 +57,8 @@ def _summary_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_cycle(claims: Path, sources: Path, db_url: str | None, respect_backoff: bool = True
-              ) -> dict[str, Any]:
+def run_cycle(claims: Path, sources: Path, db_url: str | None, respect_backoff: bool = True,
+              alerts_path: str | None = None, shard: str | None = None) -> dict[str, Any]:
     """Run one cycle through Prefect (a temporary local server when none is configured)."""
     _quiet_prefect()
     from flows.monitor import cycle
@@ -64,15 +66,26 @@ def run_cycle(claims: Path, sources: Path, db_url: str | None, respect_backoff: 
 
     with on_terminal():
         return cycle(claims_path=str(claims), sources_path=str(sources), db_url=db_url,
-                     respect_backoff=respect_backoff)
+                     respect_backoff=respect_backoff, alerts_path=alerts_path, shard=shard)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     load_claims(args.claims)  # fail fast, before Prefect starts or anything is written
     load_sources(args.sources)
+    from flows import channels
+
+    alerts_path = None if args.alerts is None else str(args.alerts)
+    channels.resolve(alerts_path)  # a bad alerts.toml fails here too
     result = run_cycle(args.claims, args.sources, settings.database_url(args.db),
-                       respect_backoff=not args.all)
+                       respect_backoff=not args.all, alerts_path=alerts_path, shard=args.shard)
+    if "busy" in result:  # another cycle holds these sources: nothing done, nothing wrong
+        print(result["busy"])
+        return EXIT_OK
     print(_summary_text(result))
+    if result.get("alerts"):
+        from flows import outbox
+
+        print("\n".join(f"  {line}" for line in outbox.report(result["alerts"])))
     failed = result["poll"]["failed"] or result["read"]["failed_pages"]
     return EXIT_FAILED_SOURCES if failed else EXIT_OK
 
@@ -136,10 +149,134 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from flows import report
+
+    print(report.write(_engine(args), args.out, args.claim, _since(args.since)))
+    return EXIT_OK
+
+
+def _report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    page = sub.add_parser("report", parents=[common],
+                          help="write the claim timeline report: one self-contained HTML file")
+    page.add_argument("--out", type=Path, default=Path("claimwatch-report"), metavar="DIR",
+                      help="folder for index.html (default: ./claimwatch-report)")
+    page.add_argument("--claim", metavar="ID", help="only this claim")
+    page.add_argument("--since", metavar="DATE", help="only developments since (ISO 8601)")
+    page.set_defaults(func=cmd_report)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import run_demo
 
     return run_demo(args.db, print)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    load_claims(args.claims)  # fail fast, before Prefect starts
+    load_sources(args.sources)
+    _quiet_prefect()
+    from flows.serve import serve
+
+    serve(args.claims, args.sources, args.alerts, args.db, args.cron, args.digest_cron)
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from storage import db, schema
+
+    url = settings.database_url(args.db)
+    engine, where = db.connect(url), db.redact(url)
+    if args.action == "upgrade":
+        before, after = schema.upgrade(engine)
+        print(f"{where}: schema version {after}" + (
+            " (already up to date)" if before == after else f" (was {before or 'empty'})"))
+        return EXIT_OK
+    found = schema.version(engine)
+    print(f"{where}: schema version {found.current or 'none (empty database)'};"
+          f" this claimwatch knows up to {found.head}")
+    if found.current is not None and not schema.known(found.current):
+        print("error: the database is newer than this claimwatch", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _deploy_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    from flows.serve import DEFAULT_CRON, DIGEST_CRON
+
+    serve = sub.add_parser("serve", parents=[common],
+                           help="run the monitor on a schedule on this machine (Prefect serve)")
+    serve.add_argument("--claims", type=Path, default=settings.DEFAULT_CLAIMS)
+    serve.add_argument("--sources", type=Path, default=settings.DEFAULT_SOURCES)
+    serve.add_argument("--alerts", type=Path, metavar="FILE",
+                       help="alert channels and policy (default: seeds/alerts.toml if present)")
+    serve.add_argument("--cron", default=DEFAULT_CRON, help=f"when cycles run ({DEFAULT_CRON!r})")
+    serve.add_argument("--digest-cron", default=DIGEST_CRON,
+                       help=f"when the daily digest goes out ({DIGEST_CRON!r})")
+    serve.set_defaults(func=cmd_serve)
+    database = sub.add_parser("db", parents=[common], help="`db upgrade`: migrate the schema;"
+                                                           " `db version`: show it")
+    database.add_argument("action", choices=["upgrade", "version"])
+    database.set_defaults(func=cmd_db)
+
+
+def _alerts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    alerts = sub.add_parser("alerts", parents=[common],
+                            help="the alert outbox; `alerts retry`, `alerts test CHANNEL`")
+    alerts.add_argument("action", nargs="?", choices=["retry", "test"])
+    alerts.add_argument("channel", nargs="?", help="for `alerts test`: the channel's name")
+    shown = alerts.add_mutually_exclusive_group()
+    shown.add_argument("--pending", action="store_true", help="only alerts still owed")
+    shown.add_argument("--failed", action="store_true", help="only alerts that failed")
+    alerts.add_argument("--alerts", type=Path, metavar="FILE",
+                        help="alert channels (default: seeds/alerts.toml if present)")
+    alerts.add_argument("--json", action="store_true")
+    alerts.set_defaults(func=cmd_alerts)
+
+
+def _alerts_config(args: argparse.Namespace) -> Any:
+    from flows import channels
+
+    config = channels.resolve(None if args.alerts is None else str(args.alerts))
+    if config is None:
+        raise SystemExit("error: no alerts file: pass --alerts FILE or create seeds/alerts.toml")
+    return config
+
+
+def _alert_line(row: dict[str, Any]) -> str:
+    what = f"{row['kind']} {row['claim'] or ''} {row['relation'] or ''}".strip()
+    if row["kind"] == "digest":
+        what = f"digest of {row['items']}"
+    when = row["sent_at"] or (f"next {row['next_attempt_at']}" if row["next_attempt_at"] else "")
+    error = f"\n      last error: {row['last_error']}" if row["last_error"] else ""
+    return (f"  #{row['id']} {row['channel']}: {what} [{row['status']}] attempts {row['attempts']}"
+            f" {when}{error}")
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from flows import outbox
+
+    now = datetime.now(UTC)
+    if args.action == "test":
+        if not args.channel:
+            raise SystemExit("error: alerts test needs a CHANNEL name")
+        sent = outbox.send_test(_alerts_config(args), args.channel, now)
+        print(f"test message to {args.channel}: {sent.outcome}"
+              + (f" ({sent.error})" if sent.error else ""))
+        return EXIT_OK if sent.outcome == "sent" else EXIT_FAILED_SOURCES
+    engine = _engine(args)
+    if args.action == "retry":
+        config = _alerts_config(args)
+        print(f"{outbox.retry_failed(engine, now)} failed alert(s) queued again")
+        summary = outbox.deliver(engine, config)
+        print("\n".join(outbox.report(summary)))
+        return EXIT_FAILED_SOURCES if summary.failed else EXIT_OK
+    rows = outbox.listing(engine, "pending" if args.pending else "failed" if args.failed else None)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(_alert_line(r) for r in rows) if rows else "No alerts.")
+    return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -154,7 +291,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--claims", type=Path, default=settings.DEFAULT_CLAIMS)
     run.add_argument("--sources", type=Path, default=settings.DEFAULT_SOURCES)
     run.add_argument("--all", action="store_true", help="poll sources that are backing off too")
+    run.add_argument("--alerts", metavar="FILE",  # a str: Path("") would become "."
+                     help="alert channels and policy (default: seeds/alerts.toml if present; "
+                          "'' turns alerts off)")
+    run.add_argument("--shard", metavar="K/N",
+                     help="only the K-th of N parts of the sources, e.g. 2/4 (deploy/README.md)")
     run.set_defaults(func=cmd_run)
+
+    _alerts_parser(sub, common)
+    _deploy_parsers(sub, common)
+    _report_parser(sub, common)
 
     devs = sub.add_parser("developments", parents=[common], help="list developments with evidence")
     devs.add_argument("--claim", metavar="ID")

@@ -185,13 +185,17 @@ def test_new_source_backlog_goes_to_the_digest_not_to_immediate_alerts(
     sources = tmp_path / "demo-sources.toml"
     with DemoSite() as demo:
         demo.write_sources(sources)
+        # Feeds only: a watched page whose text changes while we watch it is news, not backlog.
+        text = sources.read_text()
+        sources.write_text(text[:text.index("[[pages]]")] if "[[pages]]" in text else text)
         for n in (1, 2):  # round 2 moves claims, but with news older than the feed we added
             demo.set_round(n)
             result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
                            db_url=db_url, alerts_path=str(alerts))
     assert result["match"]["developments"], "the demo's round 2 should move a claim"
     rows = [a for a in _alerts(db_url) if a.kind == "development"]
-    assert rows and all(a.mode == "digest" and a.reason.startswith("backlog") for a in rows)
+    assert rows and all(a.mode == "digest" and a.reason.startswith("backlog") for a in rows), [
+        (a.claim_id, a.mode, a.reason) for a in rows]
     assert all(p.payload["text"].startswith("claimwatch digest") for p in slack.accepted())
     digest_text = "\n".join(texts(slack.accepted()[-1].payload))
     for dev in result["developments"]:
