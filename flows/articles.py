@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import re
+import threading
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 
 import trafilatura
+from htmldate import find_date
+from lxml.html import HtmlElement
+from trafilatura.metadata import (
+    Document,
+    examine_meta,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
 from trafilatura.settings import use_config
+from trafilatura.utils import load_html
 
 MIN_TEXT_CHARS = 200  # shorter than a news brief: a landing page, a paywall stub, an error page
 MAX_TREE_SIZE = 100_000  # elements; guards the extractor against pathological pages
@@ -51,21 +66,44 @@ def _language(html: str, declared: str | None) -> str | None:
     return found.group(1).decode().lower() if found else None
 
 
+def _metadata(tree: HtmlElement, url: str) -> Document:
+    """Title, author, canonical URL, date and site name from meta tags, JSON-LD and <title>.
+
+    trafilatura's with_metadata=True also searches bylines, categories, tags and licences with
+    some forty XPath scans: a third of the extraction time for fields we never store (bench:
+    `python -m bench`). This is its own cheap part, in its own order of precedence.
+    """
+    document = examine_meta(tree)
+    if document.author and " " not in document.author:
+        document.author = None  # a bare handle, as trafilatura also discards
+    # trafilatura's JSON-LD reader has its own bugs (it guards them too); metadata is optional.
+    with contextlib.suppress(Exception):
+        document = extract_meta_json(tree, document)
+    document.title = document.title or extract_title(tree)
+    document.url = document.url or extract_url(tree, url)
+    document.sitename = document.sitename or extract_sitename(tree)
+    # Meta tags, JSON-LD, <time> and the URL, without the page-wide text scan.
+    document.date = find_date(tree, url=document.url, original_date=True, extensive_search=False)
+    return document
+
+
 def extract(html: str, url: str) -> ExtractedArticle | None:
     """Return the article in the page, or None when there is no article text to read."""
-    document = trafilatura.bare_extraction(
-        html,
+    tree = load_html(html)
+    if tree is None:
+        return None
+    body = trafilatura.bare_extraction(
+        tree,  # copied by trafilatura: the metadata below reads the page as it was served
         url=url,
-        with_metadata=True,
+        fast=True,  # no second extractor as a fallback: 1.6x faster, equal token F1 (bench)
         include_comments=False,  # reader comments are not the article
         include_tables=False,
         config=CONFIG,
     )
-    if document is None:
-        return None
-    text = (document.text or "").strip()
+    text = (body.text or "").strip() if isinstance(body, Document) else ""
     if len(text) < MIN_TEXT_CHARS:
         return None
+    document = _metadata(tree, url)
     return ExtractedArticle(
         url=url,
         canonical_url=document.url if document.url and document.url != url else None,
@@ -73,13 +111,29 @@ def extract(html: str, url: str) -> ExtractedArticle | None:
         author=(document.author or None),
         published_at=_date(document.date),
         language=_language(html, document.language),
-        sitename=document.sitename or None,
+        sitename=(document.sitename or "").lstrip("@") or None,
         text=text,
     )
 
 
-def _warm() -> None:
+def _exit_when_gone(parent_pid: int) -> None:
+    """End this worker once the process that started it is gone (killed with SIGKILL, say).
+
+    Workers hold the pool's pipes and the forkserver's liveness pipe, so without this an
+    orphaned pool, its forkserver and its resource tracker would outlive a killed cycle forever.
+    """
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+
+
+def _warm(parent_pid: int | None = None) -> None:
     """Import trafilatura's lazy parts once per worker so the first page is not slower."""
+    if parent_pid is not None:
+        threading.Thread(target=_exit_when_gone, args=(parent_pid,), daemon=True).start()
     trafilatura.bare_extraction("<html><body><p>warm</p></body></html>")
 
 
@@ -110,7 +164,8 @@ class Extractor:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["flows.articles"])
             self._executor = ProcessPoolExecutor(
-                max_workers=self._workers, mp_context=context, initializer=_warm
+                max_workers=self._workers, mp_context=context, initializer=_warm,
+                initargs=(os.getpid(),)
             )
         return self
 

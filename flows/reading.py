@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from itertools import islice
 
 import httpx
 
@@ -49,12 +50,22 @@ def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
 
 def read_all(client: httpx.Client, requests: Sequence[ReadRequest], limits: FetchLimits,
              extractor: Extractor) -> Iterator[ReadResult]:
-    """Yield results as they complete; fetch threads block on extraction, which bounds memory."""
+    """Yield results as they complete, with a bounded number of pages in flight.
+
+    Fetch threads block on extraction, and only a window of requests is submitted at a time, so
+    memory holds a few pages and no finished results, however many articles a cycle reads.
+    """
     if not requests:
         return
     limiter = HostLimiter(limits.per_host_concurrency)
     workers = max(1, min(limits.fetch_workers, len(requests)))
+    pending = iter(requests)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_read_one, client, r, limits, limiter, extractor) for r in requests]
-        for future in as_completed(futures):
-            yield future.result()
+        in_flight = {pool.submit(_read_one, client, r, limits, limiter, extractor)
+                     for r in islice(pending, workers * 2)}
+        while in_flight:
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for request in islice(pending, len(done)):
+                in_flight.add(pool.submit(_read_one, client, request, limits, limiter, extractor))
+            for future in done:
+                yield future.result()
