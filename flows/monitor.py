@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import settings
+from flows import channels, crashpoints, leases, outbox, settings, shards
 from flows.articles import Extractor
 from flows.http import make_client
 from flows.ingest import (
@@ -27,9 +27,11 @@ from flows.ingest import (
     store_read,
 )
 from flows.matching import MatchSummary, match_pending
+from flows.outbox import DeliverySummary
 from flows.polling import FeedRequest, poll_all
 from flows.progress import reporter
 from flows.reading import read_all
+from flows.report import markdown_rows
 from flows.seeds import load_claims, load_sources
 from storage import db, queries
 from storage.models import Run
@@ -49,6 +51,7 @@ class CycleSummary:
     read: ReadSummary
     match: MatchSummary
     developments: list[dict[str, Any]] = field(default_factory=list)
+    alerts: DeliverySummary | None = None
 
     @property
     def failed(self) -> bool:
@@ -63,14 +66,15 @@ def _engine(db_url: str | None) -> Any:
 
 
 @task(name="prepare", **TASK_OPTIONS)
-def prepare(sources_path: str, db_url: str | None, respect_backoff: bool) -> tuple[int, PollPlan]:
-    """Validate the seeds, sync sources into the database, open a run."""
+def prepare(sources_path: str, db_url: str | None, respect_backoff: bool,
+            shard: str | None = None) -> tuple[int, PollPlan]:
+    """Validate the seeds, sync this shard's sources into the database, open a run."""
     engine = _engine(db_url)
     now = datetime.now(UTC)
-    sources = load_sources(Path(sources_path))
+    sources = shards.select(load_sources(Path(sources_path)).sources, shards.parse(shard))
     with db.session(engine) as s:
         run_id = queries.start_run(s, now).id
-    return run_id, plan_polls(engine, sources.sources, now, respect_backoff)  # type: ignore[return-value]
+    return run_id, plan_polls(engine, sources, now, respect_backoff)  # type: ignore[return-value]
 
 
 def _allow_private(sources_path: str) -> bool:
@@ -78,10 +82,11 @@ def _allow_private(sources_path: str) -> bool:
 
 
 @task(name="poll feeds", **TASK_OPTIONS)
-def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str | None
-               ) -> PollSummary:
+def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str | None,
+               alerts_path: str | None = None) -> PollSummary:
     """Poll every due feed in parallel; store each feed's items as its answer arrives."""
     engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
+    alerts = channels.resolve(alerts_path)  # a source turning unhealthy is alerted once
     summary = PollSummary()
     progress = reporter()
     progress.start("polling feeds", len(requests))
@@ -89,15 +94,19 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str
         polls = poll_all(client, requests, limits, now,
                          on_done=lambda _p: progress.advance("polling feeds"))
     for poll in polls:  # one writer: the database sees one thread
-        store_poll(engine, poll, now, summary)
+        store_poll(engine, poll, now, summary, alerts)
+        crashpoints.reached("mid-polling")
+    crashpoints.reached("after-polling")
     progress.finish("polling feeds")
     return summary
 
 
 @task(name="read articles", **TASK_OPTIONS)
-def read_articles(plan: PollPlan, sources_path: str, db_url: str | None) -> ReadSummary:
+def read_articles(plan: PollPlan, sources_path: str, db_url: str | None,
+                  alerts_path: str | None = None) -> ReadSummary:
     """Fetch every pending item's page, extract it in a process pool, store new texts."""
     engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
+    alerts = channels.resolve(alerts_path)  # a watched page turning unhealthy is alerted once
     requests = plan_reads(engine, [f.source_id for f in plan.feeds], plan.page_source_ids, now)
     summary = ReadSummary()
     progress = reporter()
@@ -105,20 +114,31 @@ def read_articles(plan: PollPlan, sources_path: str, db_url: str | None) -> Read
     with make_client(limits, _allow_private(sources_path)) as client, \
             Extractor(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
         for result in read_all(client, requests, limits, extractor):
-            store_read(engine, result, now, summary)
+            store_read(engine, result, now, summary, alerts)
+            crashpoints.reached("mid-extraction")
             progress.advance("reading articles")
     progress.finish("reading articles")
     return summary
 
 
 @task(name="match claims", **TASK_OPTIONS)
-def match_claims(claims_path: str, db_url: str | None) -> MatchSummary:
+def match_claims(claims_path: str, db_url: str | None, alerts_path: str | None = None
+                 ) -> MatchSummary:
     """Compare every new article version with every claim and record developments."""
     claims = load_claims(Path(claims_path))
     engine = _engine(db_url)
     with db.session(engine) as s:
         queries.sync_claims(s, claims, datetime.now(UTC))
-    return match_pending(engine, claims, datetime.now(UTC))
+    return match_pending(engine, claims, datetime.now(UTC), channels.resolve(alerts_path))
+
+
+@task(name="deliver alerts", **TASK_OPTIONS)
+def deliver_alerts(alerts_path: str | None, db_url: str | None) -> DeliverySummary | None:
+    """Send the alerts that are due (the outbox); secrets are read here, never passed in."""
+    config = channels.resolve(alerts_path)
+    if config is None:
+        return None
+    return outbox.deliver(_engine(db_url), config)
 
 
 def _developments_table(engine: Any, ids: list[int]) -> list[dict[str, Any]]:
@@ -132,7 +152,8 @@ def _developments_table(engine: Any, ids: list[int]) -> list[dict[str, Any]]:
                 continue
             sources = queries.sources_of(s, development_id)
             rows.append({"id": dev.id, "claim": dev.claim_id, "relation": dev.relation,
-                         "summary": dev.summary, "urls": [a.url for _, _, a in sources]})
+                         "summary": dev.summary, "urls": [a.url for _, _, a in sources],
+                         "outlets": [a.outlet for _, _, a in sources]})
     return rows
 
 
@@ -148,15 +169,17 @@ def _markdown(summary: CycleSummary) -> str:
         "",
     ]
     if summary.developments:
-        lines += ["### Developments", "", "| claim | relation | what changed | sources |",
-                  "|---|---|---|---|"]
-        for dev in summary.developments:
-            links = " ".join(f"[{i + 1}]({u})" for i, u in enumerate(dev["urls"]))
-            what = str(dev["summary"]).replace("|", "\\|")
-            lines.append(f"| {dev['claim']} | {dev['relation']} | {what} | {links} |")
+        # The report's own table: escaped text, http(s) links by outlet, claims linked to
+        # their section of the report when $CLAIMWATCH_REPORT_URL says where it lives.
+        lines += ["### Developments", "", *markdown_rows(summary.developments)]
     if p.failed:
         lines += ["", "### Failed sources", ""]
         lines += [f"- {name}: {reason}" for name, reason in sorted(p.failed.items())]
+    if summary.alerts is not None:
+        lines += ["", "### Alerts", "", *outbox.report(summary.alerts)]
+    if p.notices or r.notices:
+        lines += ["", "### Source health", ""]
+        lines += [f"- {n['kind'].upper()}: {n['text']}" for n in [*p.notices, *r.notices]]
     return "\n".join(lines)
 
 
@@ -181,14 +204,28 @@ def cycle(
     sources_path: str = str(settings.DEFAULT_SOURCES),
     db_url: str | None = None,
     respect_backoff: bool = True,
+    alerts_path: str | None = None,
+    shard: str | None = None,
 ) -> dict[str, Any]:
-    """Poll, read, match and record one cycle. db_url None: $CLAIMWATCH_DATABASE_URL or SQLite."""
+    """Poll, read, match and record one cycle. db_url None: $CLAIMWATCH_DATABASE_URL or SQLite.
+
+    alerts_path None: seeds/alerts.toml when it exists; "" turns alerts off.
+    shard "2/4": only the second quarter of the sources (flows/shards.py); None: all of them.
+    Another cycle running on the same sources: returns {"busy": why} having done nothing.
+    """
     load_claims(Path(claims_path))  # bad seeds fail here, before anything is written
-    run_id, plan = prepare(sources_path, db_url, respect_backoff)
-    poll = poll_feeds(plan.feeds, sources_path, db_url)
-    poll.backing_off = list(plan.backing_off)
-    read = read_articles(plan, sources_path, db_url)
-    matched = match_claims(claims_path, db_url)
-    summary = CycleSummary(run_id, poll, read, matched)
-    finish(summary, db_url)
-    return summary.as_dict()
+    channels.resolve(alerts_path)  # and so does a bad alerts.toml
+    shards.parse(shard)  # and so does a bad shard
+    with leases.hold(_engine(db_url), leases.name_for(shard)) as lease:
+        if isinstance(lease, leases.Busy):  # ends cleanly, and says so (deploy/README.md)
+            get_run_logger().warning(lease.message())
+            return {"busy": lease.message()}
+        run_id, plan = prepare(sources_path, db_url, respect_backoff, shard)
+        poll = poll_feeds(plan.feeds, sources_path, db_url, alerts_path)
+        poll.backing_off = list(plan.backing_off)
+        read = read_articles(plan, sources_path, db_url, alerts_path)
+        matched = match_claims(claims_path, db_url, alerts_path)
+        alerts = deliver_alerts(alerts_path, db_url)
+        summary = CycleSummary(run_id, poll, read, matched, alerts=alerts)
+        finish(summary, db_url)
+        return summary.as_dict()

@@ -72,3 +72,12 @@ def extract_workers() -> int:
     if raw:
         return max(1, int(raw))
     return max(1, os.cpu_count() or 1)
+
+
+def report_url() -> str | None:
+    """Where people open `claimwatch report`'s index.html ($CLAIMWATCH_REPORT_URL), if anywhere.
+
+    Alerts and the run artifact link to a claim's section there; unset, they carry no such link.
+    """
+    raw = os.environ.get("CLAIMWATCH_REPORT_URL", "").strip()
+    return raw or None
