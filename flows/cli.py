@@ -36,8 +36,8 @@ def _summary_text(result: dict[str, Any]) -> str:
     p, r, m = result["poll"], result["read"], result["match"]
     lines = [
         f"claimwatch cycle {result['run_id']}",
-        f"  sources polled: {p['polled']}  not modified: {p['not_modified']}"
-        f"  failed: {len(p['failed']) + len(r['failed_pages'])}"
+        f"  feeds polled: {p['polled']}  not modified: {p['not_modified']}"
+        f"  sources failed: {len(p['failed']) + len(r['failed_pages'])}"
         f"  backing off: {len(p['backing_off'])}",
     ]
     failures = {**p["failed"], **r["failed_pages"]}

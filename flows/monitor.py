@@ -162,9 +162,11 @@ def _markdown(summary: CycleSummary) -> str:
     lines = [
         f"## claimwatch cycle {summary.run_id}",
         "",
-        "| sources polled | not modified | failed | new articles | new versions | matches | developments |",
+        "| feeds polled | not modified | sources failed | new articles | new versions | matches"
+        " | developments |",
         "|---|---|---|---|---|---|---|",
-        f"| {p.polled} | {p.not_modified} | {len(p.failed)} | {r.new_articles} | {r.new_versions}"
+        f"| {p.polled} | {p.not_modified} | {len(p.failed) + len(r.failed_pages)}"
+        f" | {r.new_articles} | {r.new_versions}"
         f" | {m.matches} | {len(m.developments)} |",
         "",
     ]
@@ -172,9 +174,10 @@ def _markdown(summary: CycleSummary) -> str:
         # The report's own table: escaped text, http(s) links by outlet, claims linked to
         # their section of the report when $CLAIMWATCH_REPORT_URL says where it lives.
         lines += ["### Developments", "", *markdown_rows(summary.developments)]
-    if p.failed:
+    failed = {**p.failed, **r.failed_pages}
+    if failed:
         lines += ["", "### Failed sources", ""]
-        lines += [f"- {name}: {reason}" for name, reason in sorted(p.failed.items())]
+        lines += [f"- {name}: {reason}" for name, reason in sorted(failed.items())]
     if summary.alerts is not None:
         lines += ["", "### Alerts", "", *outbox.report(summary.alerts)]
     if p.notices or r.notices:

@@ -83,7 +83,7 @@ def test_two_cycles_started_at_once_on_one_sqlite_file_one_runs_one_says_busy(
     said = [out + err for out, err in outputs]
     assert codes == [0, 0], said
     busy = [s for s in said if "already running on these sources" in s]
-    ran = [s for s in said if "sources polled: 1" in s]
+    ran = [s for s in said if "feeds polled: 1" in s]
     assert len(busy) == 1 and len(ran) == 1, said
     assert not any("database is locked" in s or "Traceback" in s for s in said), said
     assert feed_hits == 1 and _runs(db_url) == 1
