@@ -101,7 +101,7 @@ def _probe_targets(probes: Probes, direct: bool) -> list[tuple[Any, str, Any]]:
         (feeds, "parse", _cpu_timed(feeds.parse, probes, "parse_cpu_s")),
         (reading.pages, "get", _cpu_timed(reading.pages.get, probes, "fetch_cpu_s")),
     ]
-    for name in ("store_poll", "store_read"):
+    for name in ("store_poll", "store_read", "store_reads"):
         if hasattr(monitor, name):
             targets.append((monitor, name, _timed(getattr(monitor, name), probes.store_s, name)))
     if direct:

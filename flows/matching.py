@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from sqlmodel import Session
 
 from flows import claims as claim_engine
 from flows import crashpoints, developments, outbox
+from flows.articles import Extractor
 from flows.channels import AlertsConfig
 from flows.claims import ArticleText, Claim, ClaimMatch
 from flows.developments import KnownDevelopment, NewDevelopment, Supports
@@ -18,7 +20,10 @@ from storage import queries
 from storage.db import session
 from storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
 
-BATCH = 200
+BATCH = 200  # versions listed at a time
+# Versions matched per transaction at most: one commit and one read of the claims' states per
+# batch instead of per version (issue 8), while the claim rows it locks are held only briefly.
+MAX_VERSIONS_PER_TRANSACTION = 50
 
 
 @dataclass(slots=True)
@@ -26,6 +31,25 @@ class MatchSummary:
     versions: int = 0
     matches: int = 0
     developments: list[int] = field(default_factory=list)  # ids of new developments
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one transaction knows about the claims, kept current as it records developments.
+
+    The claim rows are locked for the whole transaction, so nothing else can change them.
+    """
+
+    records: dict[str, ClaimRecord]
+    known: dict[str, list[KnownDevelopment]] = field(default_factory=dict)  # loaded on demand
+
+    def states(self) -> dict[str, dict[str, str]]:
+        return {claim_id: dict(r.state) for claim_id, r in self.records.items()}
+
+    def known_of(self, s: Session, claim_id: str) -> list[KnownDevelopment]:
+        if claim_id not in self.known:
+            self.known[claim_id] = _known(s, claim_id)
+        return self.known[claim_id]
 
 
 def _known(s: Session, claim_id: str) -> list[KnownDevelopment]:
@@ -39,10 +63,10 @@ def _known(s: Session, claim_id: str) -> list[KnownDevelopment]:
 
 
 def _record(s: Session, found: ClaimMatch, version: ArticleVersion, now: datetime,
-            summary: MatchSummary, alerts: AlertsConfig | None = None) -> None:
-    record = s.get(ClaimRecord, found.claim_id)
-    assert record is not None and version.id is not None
-    decision = developments.decide(found, dict(record.state), _known(s, found.claim_id),
+            summary: MatchSummary, batch: _Batch, alerts: AlertsConfig | None = None) -> None:
+    record = batch.records[found.claim_id]
+    assert version.id is not None
+    decision = developments.decide(found, dict(record.state), batch.known_of(s, found.claim_id),
                                    version.fingerprint, now)
     development_id: int | None = None
     created: Development | None = None
@@ -62,46 +86,75 @@ def _record(s: Session, found: ClaimMatch, version: ArticleVersion, now: datetim
                   evidence=found.evidence, facts=dict(found.facts), score=found.score,
                   development_id=development_id, matched_at=now)
     s.add(match)
+    if development_id is not None:  # its developments or their fingerprints changed: re-read
+        batch.known.pop(found.claim_id, None)
     if alerts is not None:  # the outbox rows commit with the development, or not at all
         outbox.enqueue(s, alerts, match, created, version, now)
     summary.matches += 1
 
 
-def _match_version(s: Session, version: ArticleVersion, claims: Sequence[Claim], now: datetime,
-                   summary: MatchSummary, alerts: AlertsConfig | None = None) -> None:
-    article = s.get(Article, version.article_id)
-    assert article is not None
-    states = {r.id: dict(r.state) for r in queries.claim_records(s, [c.id for c in claims])}
-    text = ArticleText(url=article.url, title=version.title or article.title, text=version.text,
+def _text(version: ArticleVersion, article: Article) -> ArticleText:
+    return ArticleText(url=article.url, title=version.title or article.title, text=version.text,
                        published_at=article.published_at)
-    for found in claim_engine.match(text, claims, states):
-        _record(s, found, version, now, summary, alerts)
-    version.matched_at = now
-    summary.versions += 1
+
+
+def _found(guess: Future[list[ClaimMatch]] | None, guessed_with: dict[str, dict[str, str]],
+           text: ArticleText, claims: Sequence[Claim], batch: _Batch) -> list[ClaimMatch]:
+    """claims.match on the current states: worked out ahead in the pool when the states it was
+    given are still the current ones (claims.match is pure), else here and now."""
+    states = batch.states()
+    if guess is not None and states == guessed_with:
+        try:
+            return guess.result()
+        except BrokenExecutor:  # the pool is gone (a worker was killed): match here instead
+            pass
+    return claim_engine.match(text, claims, states)
+
+
+def _match_batch(s: Session, version_ids: Sequence[int], claims: Sequence[Claim], now: datetime,
+                 summary: MatchSummary, alerts: AlertsConfig | None, pool: Extractor | None
+                 ) -> None:
+    # Workers matching at once: each version is taken by one (its matches can then never be
+    # stored twice), and decisions about claims are made one transaction at a time.
+    taken = queries.take_versions(s, version_ids, now)
+    if not taken:
+        return
+    queries.lock_claims(s)
+    batch = _Batch({r.id: r for r in queries.claim_records(s, [c.id for c in claims])})
+    rows = queries.versions_with_articles(s, [i for i in version_ids if i in taken])
+    texts = [_text(version, article) for version, article in rows]
+    # Matched in the pool on the states as they are now, while this thread records in order;
+    # a version after a new development (rare) is matched again on the states it changed.
+    states = batch.states()
+    guesses = [pool.call(claim_engine.match, text, claims, states) if pool else None
+               for text in texts]
+    for (version, _), text, guess in zip(rows, texts, guesses, strict=True):
+        for found in _found(guess, states, text, claims, batch):  # oldest news first
+            _record(s, found, version, now, summary, batch, alerts)
+        version.matched_at = now
+        summary.versions += 1
 
 
 def match_pending(engine: Engine, claims: Sequence[Claim], now: datetime,
-                  alerts: AlertsConfig | None = None) -> MatchSummary:
-    """Compare every unmatched version with every claim; one transaction per version.
+                  alerts: AlertsConfig | None = None, pool: Extractor | None = None
+                  ) -> MatchSummary:
+    """Compare every unmatched version with every claim, a batch of versions per transaction.
 
     With `alerts`, each new development's pending alerts are written in its transaction.
+    With `pool`, claims.match runs there, ahead of the one thread that decides and records.
     """
     summary = MatchSummary()
+    size = 1  # doubling up to the maximum: a short cycle still commits nearly version by version
     while True:
         with session(engine) as s:
-            batch = [v.id for v in queries.unmatched_versions(s, BATCH)]
-        if not batch:
+            pending = queries.unmatched_version_ids(s, BATCH)
+        if not pending:
             return summary
-        for version_id in batch:
+        while pending:
+            chunk, pending = pending[:size], pending[size:]
             with session(engine) as s:
-                # Workers matching at once: each version is taken by one (its matches can then
-                # never be stored twice), and decisions about claims are made one at a time.
-                if not queries.take_version(s, version_id, now):
-                    continue
-                queries.lock_claims(s)
-                version = s.get(ArticleVersion, version_id)
-                if version is not None:
-                    _match_version(s, version, claims, now, summary, alerts)
-            crashpoints.reached("after-matches-stored")  # this version's matches committed
+                _match_batch(s, chunk, claims, now, summary, alerts, pool)
+            crashpoints.reached("after-matches-stored")  # these versions' matches committed
             if summary.developments:  # a development and its alerts are committed
                 crashpoints.reached("after-development-stored")
+            size = min(size * 2, MAX_VERSIONS_PER_TRANSACTION)

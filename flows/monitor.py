@@ -21,10 +21,11 @@ from flows.ingest import (
     PollPlan,
     PollSummary,
     ReadSummary,
+    batches,
     plan_polls,
     plan_reads,
     store_poll,
-    store_read,
+    store_reads,
 )
 from flows.matching import MatchSummary, match_pending
 from flows.outbox import DeliverySummary
@@ -113,10 +114,11 @@ def read_articles(plan: PollPlan, sources_path: str, db_url: str | None,
     progress.start("reading articles", len(requests))
     with make_client(limits, _allow_private(sources_path)) as client, \
             Extractor(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
-        for result in read_all(client, requests, limits, extractor):
-            store_read(engine, result, now, summary, alerts)
+        # One transaction per batch of what is ready (flows/ingest.py: the writer bounds the cycle)
+        for batch in batches(read_all(client, requests, limits, extractor)):
+            store_reads(engine, batch, now, summary, alerts)
             crashpoints.reached("mid-extraction")
-            progress.advance("reading articles")
+            progress.advance("reading articles", len(batch))
     progress.finish("reading articles")
     return summary
 
@@ -129,7 +131,10 @@ def match_claims(claims_path: str, db_url: str | None, alerts_path: str | None =
     engine = _engine(db_url)
     with db.session(engine) as s:
         queries.sync_claims(s, claims, datetime.now(UTC))
-    return match_pending(engine, claims, datetime.now(UTC), channels.resolve(alerts_path))
+    # The extraction pool again: claims.match runs there, decisions stay in this one thread.
+    with Extractor(settings.extract_workers()) as pool:
+        return match_pending(engine, claims, datetime.now(UTC), channels.resolve(alerts_path),
+                             pool)
 
 
 @task(name="deliver alerts", **TASK_OPTIONS)
@@ -232,3 +237,14 @@ def cycle(
         summary = CycleSummary(run_id, poll, read, matched, alerts=alerts)
         finish(summary, db_url)
         return summary.as_dict()
+
+
+@flow(name="claimwatch-digest", persist_result=False, log_prints=False)
+def digest(alerts_path: str | None = None, db_url: str | None = None) -> dict[str, Any]:
+    """Send what the outbox owes now, without polling: digests whose hour has come, retries due.
+
+    Deployed daily (deploy/prefect.yaml, `claimwatch serve --digest-cron`), so a daily digest
+    goes out at its hour even when no cycle happens to run then.
+    """
+    alerts = deliver_alerts(alerts_path, db_url)
+    return {"alerts": asdict(alerts) if alerts is not None else None}

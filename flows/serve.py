@@ -37,7 +37,7 @@ def _cancel_new() -> Any:
 
 def deployments(claims: Path, sources: Path, alerts: Path | None, cron: str,
                 digest_cron: str) -> list[Any]:
-    """The monitor deployment, and the daily digest when the alerts work provides a flow."""
+    """The monitor deployment and the daily digest deployment."""
     from flows import monitor
 
     parameters: dict[str, Any] = {"claims_path": str(claims), "sources_path": str(sources)}
@@ -47,14 +47,11 @@ def deployments(claims: Path, sources: Path, alerts: Path | None, cron: str,
         name=MONITOR_DEPLOYMENT, cron=cron, parameters=parameters,
         concurrency_limit=_cancel_new(),
         description="claimwatch: poll, read, match and alert, on a schedule")]
-    # Hook for the alerts work: a @flow named `digest` in flows/monitor.py taking alerts_path
-    # is served daily as soon as it exists; until then digests go out from each cycle.
-    digest = getattr(monitor, "digest", None)
-    if digest is not None:
-        served.append(digest.to_deployment(
-            name=DIGEST_DEPLOYMENT, cron=digest_cron, concurrency_limit=_cancel_new(),
-            parameters={k: v for k, v in parameters.items() if k == "alerts_path"},
-            description="claimwatch: the daily digest of alerts"))
+    # The daily digest flow: sends what the outbox owes at the digest hour without polling.
+    served.append(monitor.digest.to_deployment(
+        name=DIGEST_DEPLOYMENT, cron=digest_cron, concurrency_limit=_cancel_new(),
+        parameters={k: v for k, v in parameters.items() if k == "alerts_path"},
+        description="claimwatch: the daily digest of alerts"))
     return served
 
 

@@ -94,6 +94,17 @@ def take_version(s: Session, version_id: int | None, now: datetime) -> bool:
     return bool(s.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
+def take_versions(s: Session, version_ids: Sequence[int], now: datetime) -> set[int]:
+    """take_version for a batch in one statement; returns the ids this transaction took."""
+    if not version_ids:
+        return set()
+    statement = (update(ArticleVersion)
+                 .where(col(ArticleVersion.id).in_(list(version_ids)),
+                        col(ArticleVersion.matched_at).is_(None))
+                 .values(matched_at=now).returning(col(ArticleVersion.id)))
+    return {row[0] for row in s.execute(statement).all()}
+
+
 def lock_claims(s: Session) -> None:
     """Hold every claim row until the transaction ends: one decision about claims at a time
     across workers (SQLite's BEGIN IMMEDIATE already serializes; FOR UPDATE is not sent there)."""
@@ -127,12 +138,33 @@ def unmatched_versions(s: Session, limit: int = 500) -> list[ArticleVersion]:
     """Oldest news first, whatever order the pages arrived in: a claim's state must not
     depend on which download finished first (an old "scheduled" report read after a newer
     "postponed" one would otherwise move the state back)."""
-    published = func.coalesce(Article.published_at, ArticleVersion.fetched_at)
-    query = (select(ArticleVersion)
-             .join(Article, col(Article.id) == ArticleVersion.article_id)
-             .where(col(ArticleVersion.matched_at).is_(None))
-             .order_by(published, col(Article.url), col(ArticleVersion.version)).limit(limit))
+    query = _unmatched(select(ArticleVersion)).limit(limit)
     return list(s.exec(query).all())
+
+
+def unmatched_version_ids(s: Session, limit: int = 500) -> list[int]:
+    """The ids unmatched_versions() would give, in its order, without loading any text."""
+    query = _unmatched(select(ArticleVersion.id)).limit(limit)
+    return [i for i in s.exec(query).all() if i is not None]
+
+
+def _unmatched(query: Any) -> Any:
+    published = func.coalesce(Article.published_at, ArticleVersion.fetched_at)
+    return (query.join(Article, col(Article.id) == ArticleVersion.article_id)
+            .where(col(ArticleVersion.matched_at).is_(None))
+            .order_by(published, col(Article.url), col(ArticleVersion.version)))
+
+
+def versions_with_articles(s: Session, version_ids: Sequence[int]
+                           ) -> list[tuple[ArticleVersion, Article]]:
+    """These versions with their articles, in the order of `version_ids`; missing ones left out."""
+    if not version_ids:
+        return []
+    query = (select(ArticleVersion, Article)
+             .join(Article, col(Article.id) == ArticleVersion.article_id)
+             .where(col(ArticleVersion.id).in_(list(version_ids))))
+    found = {version.id: (version, article) for version, article in s.exec(query).all()}
+    return [found[i] for i in version_ids if i in found]
 
 
 def claim_records(s: Session, ids: Iterable[str] | None = None) -> list[ClaimRecord]:

@@ -81,3 +81,35 @@ def test_fingerprint_is_a_signed_int64_and_stable(text: str) -> None:
 def test_only_a_change_of_article_text_is_a_new_version(old: str, new: str, is_new_version: bool) -> None:
     assert changed(old, new) is is_new_version
     assert (normalize_text(old) != normalize_text(new)) is is_new_version
+
+
+def _reference_fingerprint(text: str) -> int:
+    """SimHash the plain way: +1/-1 per bit per shingle hash (what fingerprint() must equal)."""
+    import hashlib
+
+    from flows.duplicates import _shingles
+
+    counts = [0] * 64
+    for shingle in _shingles(text):
+        h = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
+        for bit in range(64):
+            counts[bit] += 1 if h >> bit & 1 else -1
+    unsigned = sum(1 << bit for bit in range(64) if counts[bit] > 0)
+    return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
+
+
+def _varied_texts() -> list[str]:
+    import random
+
+    rng = random.Random(8)
+    words = (BODY + " " + OTHER).split()
+    texts = [BODY, OTHER, "", "one", "one two", "one two three", "x " * 5000, BODY * 20,
+             "Ünïcödé – “quotes” and ’apostrophes’ 2026-02-05 $1.5bn"]
+    for length in (3, 4, 5, 17, 64, 255, 256, 257, 1000, 4000):  # even counts can tie a bit
+        texts.append(" ".join(rng.choice(words) for _ in range(length)))
+    return texts
+
+
+@pytest.mark.parametrize("text", _varied_texts())
+def test_fingerprint_equals_the_plain_simhash(text: str) -> None:
+    assert fingerprint(text) == _reference_fingerprint(text)

@@ -398,3 +398,27 @@ def test_alerts_link_the_claims_section_of_the_report_when_its_location_is_set(
             every = repr(rendered)
             assert "Updated abu-dhabi-talks" in every and "Claim timeline" not in every
             assert "reports.example" not in every
+
+
+def test_digest_flow_sends_what_is_owed_without_polling(
+        tmp_path: Path, db_url: str, site: SiteServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.monitor import digest
+
+    alerts = alerts_file(tmp_path, SLACK_ENV)
+    monkeypatch.delenv(SLACK_ENV, raising=False)  # the channel is not configured yet
+    _run(tmp_path, site, db_url, alerts)
+    serve_round(site, 2)
+    owed = _run(tmp_path, site, db_url, alerts)
+    assert owed["alerts"]["sent"] == 0 and owed["alerts"]["unconfigured"]
+    waiting = [a for a in _alerts(db_url) if a.status in ("pending", "sending")]
+    assert waiting, "the cycle must have queued alerts for the unconfigured channel"
+    site.requests.clear()
+    with SlackStandIn() as stand_in:
+        monkeypatch.setenv(SLACK_ENV, stand_in.url)
+        result = digest(alerts_path=str(alerts), db_url=db_url)
+    assert site.requests == []  # a digest run polls and reads nothing
+    assert result["alerts"]["sent"] >= 1
+    texts_sent = [r.payload["text"] for r in stand_in.accepted()]
+    assert sum("Updated abu-dhabi-talks" in t for t in texts_sent) == 1
+    assert any(t.startswith("claimwatch digest") for t in texts_sent)
+    assert not [a for a in _alerts(db_url) if a.status in ("pending", "sending")]
