@@ -1370,19 +1370,3 @@ def _mention(
         return None  # the article is plainly about a sibling claim of the same story
     best = max(usable, key=lambda s: _coverage(c, s.terms)[0])
     return ClaimMatch(c.claim.id, "mentions", best.text, {}, round(min(coverage, 1.0), 3))
-
-
-def load(toml_text: str) -> tuple[Claim, ...]:
-    """Claims from claims.toml text; keywords optional (derived from the statement when absent)."""
-    import tomllib
-
-    data = tomllib.loads(toml_text)
-    return tuple(
-        Claim(
-            id=item["id"],
-            statement=item["statement"],
-            keywords=tuple(item.get("keywords", ())),
-            facts={k: str(v) for k, v in item.get("facts", {}).items()},
-        )
-        for item in data.get("claims", [])
-    )

@@ -35,7 +35,7 @@ from flows.reading import read_all
 from flows.report import markdown_rows
 from flows.seeds import load_claims, load_sources
 from storage import db, queries
-from storage.models import Run
+from storage.models import Development, Run
 
 # Tasks pass ids, paths and small frozen values; never clients, sessions or HTML
 # (Prefect hashes task inputs, PrefectHQ/prefect#16557). Results are not persisted: the
@@ -150,8 +150,6 @@ def _developments_table(engine: Any, ids: list[int]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with db.session(engine) as s:
         for development_id in ids:
-            from storage.models import Development
-
             dev = s.get(Development, development_id)
             if dev is None:
                 continue

@@ -99,7 +99,19 @@ def _claim(path: Path, index: int, table: Any) -> Claim:
 
 def load_claims(path: Path) -> tuple[Claim, ...]:
     """Parse claims.toml; raise SeedError naming the file and the problem."""
-    data = _read_toml(path)
+    return _claims(path, _read_toml(path))
+
+
+def parse_claims(text: str, path: Path = Path("<claims>")) -> tuple[Claim, ...]:
+    """Claims from claims.toml text (a drafted file, a test's copy), validated the same way."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SeedError(path, f"malformed TOML: {exc}") from None
+    return _claims(path, data)
+
+
+def _claims(path: Path, data: dict[str, Any]) -> tuple[Claim, ...]:
     _check_keys(path, "top level", data, {"claims"})
     tables = data.get("claims")
     if not isinstance(tables, list) or not tables:

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from flows import duplicates
-from flows.claims import RELATIONS, ArticleText, Claim, ClaimMatch, load, match, same_value
+from flows.claims import RELATIONS, ArticleText, Claim, ClaimMatch, match, same_value
 from flows.developments import KnownDevelopment, NewDevelopment, Supports, decide
+from flows.seeds import load_claims
 from scoreboard.baseline import THRESHOLDS, Baseline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,7 +282,7 @@ def score(items: Sequence[Labelled], outs: Mapping[str, Outcome], claim_ids: Seq
 def run(path: Path = LABELLED, claims_path: Path = CLAIMS) -> tuple[Score, Score]:
     """Score the engine and the TF-IDF baseline on the labelled set; (engine, baseline)."""
     items = load_set(path)
-    claims = load(claims_path.read_text(encoding="utf-8"))
+    claims = load_claims(claims_path)
     engine = Engine(claims)
     outs = {a.id: engine.process(a) for a in items}
     ids = [c.id for c in claims]

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -57,11 +57,6 @@ def connect(url: str) -> Engine:
             f"the driver for {parsed.get_backend_name()} is not installed ({exc.name});"
             " for PostgreSQL: pip install 'claimwatch[postgres]'"
         ) from None
-
-
-def create_schema(engine: Engine) -> None:
-    """Create every table without migrations: for throwaway databases only; see storage/schema.py."""
-    SQLModel.metadata.create_all(engine)
 
 
 @contextmanager

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.claims import ArticleText, Claim, load, match, relate, status_move
+from flows.claims import ArticleText, Claim, match, relate, status_move
+from flows.seeds import load_claims
 
-SEEDS = load((Path(__file__).resolve().parent.parent / "seeds" / "claims.toml").read_text(encoding="utf-8"))
+SEEDS = load_claims(Path(__file__).resolve().parent.parent / "seeds" / "claims.toml")
 FEB_1 = datetime(2026, 2, 1, 12, tzinfo=UTC)
 FEB_5 = datetime(2026, 2, 5, 18, tzinfo=UTC)
 

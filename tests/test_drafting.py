@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.claims import load
 from flows.drafting import draft
+from flows.seeds import parse_claims
 
 BRIEF = (Path(__file__).resolve().parent.parent / "seeds" / "brief.txt").read_text(encoding="utf-8")
 
@@ -20,7 +20,7 @@ def _claims(text: str, as_of: date | None = date(2026, 1, 26)) -> list[dict]:
 
 def test_draft_of_the_seed_brief_parses_and_loads_as_claims() -> None:
     out = draft(BRIEF, date(2026, 1, 26))
-    assert load(out)  # the claims loader reads it
+    assert parse_claims(out)  # the claims loader reads it
     ids = [c["id"] for c in tomllib.loads(out)["claims"]]
     assert len(ids) == len(set(ids)) > 3
 
