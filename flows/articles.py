@@ -117,6 +117,7 @@ def extract(html: str, url: str) -> ExtractedArticle | None:
     if len(text) < MIN_TEXT_CHARS:
         return None
     document = _metadata(tree, url)
+    text_hash, fingerprint = duplicates.signature(text)
     return ExtractedArticle(
         url=url,
         canonical_url=document.url if document.url and document.url != url else None,
@@ -126,8 +127,8 @@ def extract(html: str, url: str) -> ExtractedArticle | None:
         language=_language(html, document.language),
         sitename=(document.sitename or "").lstrip("@") or None,
         text=text,
-        text_hash=duplicates.text_hash(text),
-        fingerprint=duplicates.fingerprint(text),
+        text_hash=text_hash,
+        fingerprint=fingerprint,
     )
 
 
@@ -218,7 +219,7 @@ class Extractor:
     def _pool(self) -> ProcessPoolExecutor:
         # forkserver: the fetch threads already running must not be forked.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["flows.articles", "flows.claims"])
+        context.set_forkserver_preload(["flows.articles", "flows.claims", "flows.prematch"])
         return ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
                                    initializer=_warm, initargs=(os.getpid(),))
 

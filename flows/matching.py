@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from flows import claims as claim_engine
-from flows import crashpoints, developments, outbox
+from flows import crashpoints, developments, outbox, prematch
 from flows.articles import Extractor
 from flows.channels import AlertsConfig
 from flows.claims import ArticleText, Claim, ClaimMatch
@@ -98,6 +98,17 @@ def _text(version: ArticleVersion, article: Article) -> ArticleText:
                        published_at=article.published_at)
 
 
+def _guess(text: ArticleText, claims: Sequence[Claim], states: dict[str, dict[str, str]],
+           pool: Extractor | None) -> Future[list[ClaimMatch]] | None:
+    """claims.match on these states: as worked out while the page was read, else in the pool."""
+    ahead = prematch.MEMO.take(text, claims, states)
+    if ahead is not None:
+        done: Future[list[ClaimMatch]] = Future()
+        done.set_result(ahead)
+        return done
+    return pool.call(claim_engine.match, text, claims, states) if pool else None
+
+
 def _found(guess: Future[list[ClaimMatch]] | None, guessed_with: dict[str, dict[str, str]],
            text: ArticleText, claims: Sequence[Claim], batch: _Batch) -> list[ClaimMatch]:
     """claims.match on the current states: worked out ahead in the pool when the states it was
@@ -126,8 +137,7 @@ def _match_batch(s: Session, version_ids: Sequence[int], claims: Sequence[Claim]
     # Matched in the pool on the states as they are now, while this thread records in order;
     # a version after a new development (rare) is matched again on the states it changed.
     states = batch.states()
-    guesses = [pool.call(claim_engine.match, text, claims, states) if pool else None
-               for text in texts]
+    guesses = [_guess(text, claims, states, pool) for text in texts]
     for (version, _), text, guess in zip(rows, texts, guesses, strict=True):
         for found in _found(guess, states, text, claims, batch):  # oldest news first
             _record(s, found, version, now, summary, batch, alerts)

@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import channels, crashpoints, leases, outbox, settings, shards
+from flows import channels, crashpoints, leases, outbox, prematch, settings, shards
 from flows.articles import Extractor
 from flows.http import make_client
 from flows.ingest import (
@@ -31,7 +31,7 @@ from flows.matching import MatchSummary, match_pending
 from flows.outbox import DeliverySummary
 from flows.polling import FeedRequest, poll_all
 from flows.progress import reporter
-from flows.reading import read_all
+from flows.reading import MatchAhead, read_all
 from flows.report import markdown_rows
 from flows.seeds import load_claims, load_sources
 from storage import db, queries
@@ -102,21 +102,40 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str
     return summary
 
 
+def _match_ahead(engine: Any, claims_path: str | None) -> MatchAhead | None:
+    """The claims and their current states, for matching pages as they are read."""
+    if not claims_path:
+        return None
+    claims = load_claims(Path(claims_path))
+    with db.session(engine) as s:
+        states = {r.id: dict(r.state) for r in queries.claim_records(s)}
+    # A claim not stored yet starts from its seed facts (queries.sync_claims).
+    return MatchAhead(claims, {c.id: states.get(c.id, dict(c.facts)) for c in claims})
+
+
 @task(name="read articles", **TASK_OPTIONS)
 def read_articles(plan: PollPlan, sources_path: str, db_url: str | None,
-                  alerts_path: str | None = None) -> ReadSummary:
-    """Fetch every pending item's page, extract it in a process pool, store new texts."""
+                  alerts_path: str | None = None, claims_path: str | None = None
+                  ) -> ReadSummary:
+    """Fetch every pending item's page, extract it in a process pool, store new texts.
+
+    With `claims_path`, each page is matched in the pool too, for the match stage to reuse.
+    """
     engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
     alerts = channels.resolve(alerts_path)  # a watched page turning unhealthy is alerted once
     requests = plan_reads(engine, [f.source_id for f in plan.feeds], plan.page_source_ids, now)
+    ahead = _match_ahead(engine, claims_path)
     summary = ReadSummary()
     progress = reporter()
     progress.start("reading articles", len(requests))
     with make_client(limits, _allow_private(sources_path)) as client, \
             Extractor(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
         # One transaction per batch of what is ready (flows/ingest.py: the writer bounds the cycle)
-        for batch in batches(read_all(client, requests, limits, extractor)):
+        for batch in batches(read_all(client, requests, limits, extractor, ahead)):
             store_reads(engine, batch, now, summary, alerts)
+            for result in batch:
+                if result.prematched is not None:
+                    prematch.MEMO.put(result.prematched)
             crashpoints.reached("mid-extraction")
             progress.advance("reading articles", len(batch))
     progress.finish("reading articles")
@@ -229,7 +248,7 @@ def cycle(
         run_id, plan = prepare(sources_path, db_url, respect_backoff, shard)
         poll = poll_feeds(plan.feeds, sources_path, db_url, alerts_path)
         poll.backing_off = list(plan.backing_off)
-        read = read_articles(plan, sources_path, db_url, alerts_path)
+        read = read_articles(plan, sources_path, db_url, alerts_path, claims_path)
         matched = match_claims(claims_path, db_url, alerts_path)
         alerts = deliver_alerts(alerts_path, db_url)
         summary = CycleSummary(run_id, poll, read, matched, alerts=alerts)

@@ -9,9 +9,11 @@ from itertools import islice
 
 import httpx
 
-from flows import pages
+from flows import pages, prematch
 from flows.articles import ExtractedArticle, Extractor
+from flows.claims import Claim
 from flows.http import HostLimiter
+from flows.prematch import Prematched, States
 from flows.settings import FetchLimits
 
 
@@ -31,29 +33,48 @@ class ReadResult:
     final_url: str
     article: ExtractedArticle | None = None
     error: str | None = None
+    prematched: Prematched | None = None  # claims.match worked out ahead (flows/prematch.py)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchAhead:
+    """The claims, and their states as reading begins, to match each page on as it is read."""
+
+    claims: tuple[Claim, ...]
+    states: States
+
+
+def _extract(extractor: Extractor, html: str, url: str, ahead: MatchAhead | None
+             ) -> tuple[ExtractedArticle | None, Prematched | None]:
+    if ahead is None:
+        return extractor.submit(html, url).result(), None
+    return extractor.call(prematch.extract_and_match, html, url, ahead.claims,
+                          ahead.states).result()
 
 
 def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
-              limiter: HostLimiter, extractor: Extractor) -> ReadResult:
+              limiter: HostLimiter, extractor: Extractor, ahead: MatchAhead | None
+              ) -> ReadResult:
     with limiter(request.url):
         page = pages.get(client, request.url, limits)
     if not page.ok:
         return ReadResult(request, page.url, error=page.error)
     try:
-        article = extractor.submit(page.html, page.url).result()
+        article, answer = _extract(extractor, page.html, page.url, ahead)
     except Exception as exc:  # a crash in the extractor is this page's problem only
         return ReadResult(request, page.url, error=f"extraction failed: {type(exc).__name__}")
     if article is None:
         return ReadResult(request, page.url, error="no article text found")
-    return ReadResult(request, page.url, article=article)
+    return ReadResult(request, page.url, article=article, prematched=answer)
 
 
 def read_all(client: httpx.Client, requests: Sequence[ReadRequest], limits: FetchLimits,
-             extractor: Extractor) -> Iterator[ReadResult]:
+             extractor: Extractor, ahead: MatchAhead | None = None) -> Iterator[ReadResult]:
     """Yield results as they complete, with a bounded number of pages in flight.
 
     Fetch threads block on extraction, and only a window of requests is submitted at a time, so
     memory holds a few pages and no finished results, however many articles a cycle reads.
+    With `ahead`, each page is also matched in the pool as soon as it is extracted.
     """
     if not requests:
         return
@@ -61,11 +82,12 @@ def read_all(client: httpx.Client, requests: Sequence[ReadRequest], limits: Fetc
     workers = max(1, min(limits.fetch_workers, len(requests)))
     pending = iter(requests)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        in_flight = {pool.submit(_read_one, client, r, limits, limiter, extractor)
+        in_flight = {pool.submit(_read_one, client, r, limits, limiter, extractor, ahead)
                      for r in islice(pending, workers * 2)}
         while in_flight:
             done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for request in islice(pending, len(done)):
-                in_flight.add(pool.submit(_read_one, client, request, limits, limiter, extractor))
+                in_flight.add(pool.submit(_read_one, client, request, limits, limiter, extractor,
+                                             ahead))
             for future in done:
                 yield future.result()

@@ -1,0 +1,122 @@
+"""Matching pages in the extraction worker as they are read (flows/prematch.py, issue 8).
+
+What must hold: the match stage reuses an answer only for exactly the inputs it was worked out
+from, every article of an ordinary cycle is such a hit (so the match stage no longer matches
+anything itself), and what is stored is what matching in the match stage stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from flows import claims as claim_engine
+from flows import monitor, prematch
+from flows.articles import ExtractedArticle
+from flows.claims import ArticleText, ClaimMatch
+from flows.demo_site import DemoSite
+from flows.seeds import load_claims
+from flows.settings import DEFAULT_CLAIMS
+from storage.db import engine_for, session
+from storage.models import Article, ArticleVersion, Match
+
+CLAIMS = load_claims(DEFAULT_CLAIMS)
+SEED_STATES = {c.id: dict(c.facts) for c in CLAIMS}
+TEXT = ArticleText("https://example.org/a", "Talks in Abu Dhabi", "Delegations met. " * 30,
+                   datetime(2026, 2, 4, 22, tzinfo=UTC))
+
+
+def test_an_answer_is_reused_only_for_the_same_inputs() -> None:
+    memo = prematch.Memo()
+    answer = prematch.Prematched(prematch.key(TEXT, CLAIMS, SEED_STATES), ())
+    memo.put(answer)
+    moved = {**SEED_STATES, CLAIMS[0].id: {**SEED_STATES[CLAIMS[0].id], "status": "postponed"}}
+    retitled = ArticleText(TEXT.url, "Another title", TEXT.text, TEXT.published_at)
+    for other in (memo.take(TEXT, CLAIMS, moved), memo.take(retitled, CLAIMS, SEED_STATES),
+                  memo.take(TEXT, CLAIMS[1:], SEED_STATES)):
+        assert other is None
+    assert memo.take(TEXT, CLAIMS, SEED_STATES) == []
+    assert memo.take(TEXT, CLAIMS, SEED_STATES) is None  # taken once
+
+
+def test_the_memo_is_bounded() -> None:
+    memo = prematch.Memo(limit=3)
+    for n in range(5):
+        memo.put(prematch.Prematched(bytes([n]), ()))
+    assert len(memo) == 3
+
+
+def test_the_worker_matches_on_the_utc_date_the_database_gives_back() -> None:
+    # 01:00 on Feb 5 in Moscow is Feb 4 in UTC: claims.match reads the calendar date.
+    local = datetime(2026, 2, 5, 1, tzinfo=timezone(timedelta(hours=3)))
+    article = ExtractedArticle("https://example.org/a?utm_source=x", "https://example.org/a",
+                               "T", None, local, "en", None, TEXT.text)
+    text = prematch.stored_text(article, article.url)
+    assert text.published_at == local and text.published_at.tzinfo == UTC
+    assert text.url == "https://example.org/a"
+
+
+def _stored_matches(db_url: str) -> set[tuple[str, str, str]]:
+    with session(engine_for(db_url)) as s:
+        rows = s.exec(select(Match, Article)
+                      .join(ArticleVersion, ArticleVersion.id == Match.article_version_id)  # type: ignore[arg-type]
+                      .join(Article, Article.id == ArticleVersion.article_id)).all()  # type: ignore[arg-type]
+        return {(m.claim_id, m.relation, a.url.rsplit("/", 1)[-1]) for m, a in rows}
+
+
+def _stages(sources: Path, db_url: str, ahead: bool) -> Any:
+    _run_id, plan = monitor.prepare.fn(str(sources), db_url, False)
+    monitor.poll_feeds.fn(plan.feeds, str(sources), db_url, "")
+    read = monitor.read_articles.fn(plan, str(sources), db_url, "",
+                                    str(DEFAULT_CLAIMS) if ahead else None)
+    return read, monitor.match_claims.fn(str(DEFAULT_CLAIMS), db_url, "")
+
+
+@pytest.fixture()
+def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
+    """How often the match stage found an answer worked out ahead, and how often it did not."""
+    seen = {"hits": 0, "misses": 0}
+    take = prematch.MEMO.take
+
+    def counting(*args: Any) -> list[ClaimMatch] | None:
+        found = take(*args)
+        seen["hits" if found is not None else "misses"] += 1
+        return found
+
+    monkeypatch.setattr(prematch.MEMO, "take", counting)
+    yield seen
+
+
+@pytest.mark.slow
+def test_a_cycle_matches_every_page_as_it_is_read(tmp_path: Path,
+                                                   counted: dict[str, int]) -> None:
+    ahead, plain = f"sqlite:///{tmp_path / 'ahead.db'}", f"sqlite:///{tmp_path / 'plain.db'}"
+    with DemoSite() as site:
+        sources = tmp_path / "sources.toml"
+        site.write_sources(sources)
+        site.set_round(1)
+        read, matched = _stages(sources, ahead, ahead=True)
+        assert read.new_articles > 3 and matched.versions == read.new_articles + read.new_versions
+        assert counted == {"hits": matched.versions, "misses": 0}
+        assert len(prematch.MEMO) == 0  # every answer was taken
+        _stages(sources, plain, ahead=False)
+        assert counted["misses"] == matched.versions  # nothing worked out ahead this time
+    found = _stored_matches(ahead)
+    assert found and found == _stored_matches(plain)
+
+
+def test_a_failing_match_never_loses_the_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: Any) -> list[ClaimMatch]:
+        raise RuntimeError("a bug in matching")
+
+    monkeypatch.setattr(claim_engine, "match", broken)
+    html = (Path(__file__).parent.parent / "flows" / "demo_data").glob("**/*.html")
+    page = next(p for p in html if len(p.read_text(encoding="utf-8")) > 3000)
+    article, answer = prematch.extract_and_match(page.read_text(encoding="utf-8"),
+                                                 "http://127.0.0.1/a.html", CLAIMS, SEED_STATES)
+    assert article is not None and answer is None
