@@ -42,8 +42,8 @@ def normalize_text(text: str) -> str:
     return "\n".join(lines).lower()
 
 
-def _shingles(text: str) -> list[str]:
-    tokens = _TOKEN.findall(normalize_text(text))
+def _shingles(normalized: str) -> list[str]:
+    tokens = _TOKEN.findall(normalized)
     if len(tokens) < _SHINGLE:
         return [" ".join(tokens)] if tokens else []
     return [" ".join(tokens[i : i + _SHINGLE]) for i in range(len(tokens) - _SHINGLE + 1)]
@@ -56,8 +56,19 @@ _BITS = tuple(tuple(value >> i & 1 for i in range(8)) for value in range(256))
 
 def fingerprint(text: str) -> int:
     """64-bit SimHash of the text as a signed int64 (fits SQLite and PostgreSQL BIGINT)."""
-    shingles = _shingles(text)
-    digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
+    return _simhash(normalize_text(text))
+
+
+def signature(text: str) -> tuple[str, int]:
+    """text_hash(text) and fingerprint(text), normalizing the text once (the extractor's half)."""
+    normalized = normalize_text(text)
+    return _sha256(normalized), _simhash(normalized)
+
+
+def _simhash(normalized: str) -> int:
+    shingles = _shingles(normalized)
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(s.encode(), digest_size=8).digest() for s in shingles])
     unsigned = 0
     for position in range(8):  # big-endian digests: byte 0 holds bits 56..63
         ones = [0] * 8
@@ -73,7 +84,11 @@ def fingerprint(text: str) -> int:
 
 def text_hash(text: str) -> str:
     """SHA-256 of the normalized text: equal hashes mean no new version (see changed())."""
-    return hashlib.sha256(normalize_text(text).encode()).hexdigest()
+    return _sha256(normalize_text(text))
+
+
+def _sha256(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode()).hexdigest()
 
 
 def distance(a: int, b: int) -> int:
