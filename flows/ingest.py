@@ -7,6 +7,7 @@ parallel elsewhere and hands back frozen values (reader's lesson about "database
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ MAX_READ_ATTEMPTS = 3  # a page that keeps timing out is given up after this man
 # Results per transaction at most: SQLite through sqlmodel costs ~1.8 ms per article committed
 # one by one and ~0.1 ms in batches (issue 8), and a crash loses at most one batch's work.
 READ_BATCH = 50
+GATHER_S = 0.1  # how long a batch's first result waits for company (see _drain)
 
 
 @dataclass(slots=True)
@@ -172,35 +174,64 @@ def _fingerprint(extracted: ExtractedArticle) -> int:
     return duplicates.fingerprint(extracted.text)
 
 
-def _store_article(s: Session, result: ReadResult, now: datetime, summary: ReadSummary) -> int:
-    extracted = result.article
-    assert extracted is not None
-    url = resolve_canonical(result.final_url, extracted.canonical_url)
-    article = queries.article_by_url(s, url)
-    if article is None:  # another worker may be storing the same article right now
-        summary.new_articles += queries.add_unless_present(s, Article(
-            url=url, title=extracted.title, outlet=extracted.sitename, author=extracted.author,
-            language=extracted.language, published_at=extracted.published_at,
-            first_seen_at=now), ("url",))
-        article = queries.article_by_url(s, url)
-    assert article is not None and article.id is not None
-    # Computed by the extraction worker; here only for articles made elsewhere (tests, tools).
-    text_hash = extracted.text_hash or duplicates.text_hash(extracted.text)
-    latest = queries.latest_version(s, article.id)
-    if latest is not None and latest.text_hash == text_hash:
-        summary.unchanged += 1
-        return article.id
-    version = (latest.version if latest else 0) + 1
-    if not queries.add_unless_present(s, ArticleVersion(
-            article_id=article.id, version=version, title=extracted.title, text=extracted.text,
-            text_hash=text_hash, fingerprint=_fingerprint(extracted), fetched_at=now),
-            ("article_id", "version")):
-        summary.unchanged += 1  # another worker stored this version a moment ago
-        return article.id
-    article.latest_version, article.title = version, extracted.title or article.title
-    if latest is not None:
-        summary.new_versions += 1
-    return article.id
+def _url(result: ReadResult) -> str:
+    assert result.article is not None
+    return resolve_canonical(result.final_url, result.article.canonical_url)
+
+
+def _articles(s: Session, results: Sequence[ReadResult], now: datetime, summary: ReadSummary
+              ) -> dict[str, Article]:
+    """The batch's articles by URL; those not stored yet are added, in one statement."""
+    firsts: dict[str, ExtractedArticle] = {}
+    for result in results:
+        if result.article is not None:
+            firsts.setdefault(_url(result), result.article)
+    found = queries.articles_by_url(s, firsts)
+    new = [Article(url=url, title=a.title, outlet=a.sitename, author=a.author,
+                   language=a.language, published_at=a.published_at, first_seen_at=now)
+           for url, a in firsts.items() if url not in found]
+    # Another worker may be storing the same articles right now: theirs stand, found below.
+    summary.new_articles += len(queries.insert_missing(s, new, ("url",)))
+    found.update(queries.articles_by_url(s, [a.url for a in new]))
+    return found
+
+
+def _store_articles(s: Session, results: Sequence[ReadResult], now: datetime,
+                    summary: ReadSummary) -> dict[int, int]:
+    """New articles and new versions of the batch, a statement each: result index -> article id.
+
+    A version is new when its text differs from the latest one's (text_hash); two results of
+    one batch for one article are taken in order, as if stored one after the other.
+    """
+    articles = _articles(s, results, now, summary)
+    latest = queries.latest_versions(s, [a.id for a in articles.values() if a.id is not None])
+    ids: dict[int, int] = {}
+    versions: list[tuple[Article, ArticleVersion]] = []
+    for index, result in enumerate(results):
+        if (extracted := result.article) is None:
+            continue
+        article = articles[_url(result)]
+        assert article.id is not None
+        ids[index] = article.id
+        # Computed by the extraction worker; here only for articles made elsewhere (tests, tools).
+        text_hash = extracted.text_hash or duplicates.text_hash(extracted.text)
+        number, last_hash = latest.get(article.id, (0, None))
+        if last_hash == text_hash:
+            summary.unchanged += 1
+            continue
+        latest[article.id] = (number + 1, text_hash)
+        versions.append((article, ArticleVersion(
+            article_id=article.id, version=number + 1, title=extracted.title,
+            text=extracted.text, text_hash=text_hash, fingerprint=_fingerprint(extracted),
+            fetched_at=now)))
+    added = queries.insert_missing(s, [v for _, v in versions], ("article_id", "version"))
+    for article, version in versions:
+        if (version.article_id, version.version) not in added:
+            summary.unchanged += 1  # another worker stored this version a moment ago
+            continue
+        article.latest_version, article.title = version.version, version.title or article.title
+        summary.new_versions += version.version > 1
+    return ids
 
 
 def _item_sources(s: Session, item_ids: Sequence[int]) -> list[tuple[Item, Source]]:
@@ -224,25 +255,28 @@ def store_reads(engine: Engine, results: Sequence[ReadResult], now: datetime,
     with session(engine) as s:
         pairs = _item_sources(s, [i for result in results for i in result.request.item_ids])
         by_id = {item.id: (item, source) for item, source in pairs}
-        for result in results:
-            _store_result(s, result, [by_id[i] for i in result.request.item_ids if i in by_id],
+        article_ids = _store_articles(s, results, now, summary)
+        for index, result in enumerate(results):
+            _store_result(s, result, article_ids.get(index),
+                          [by_id[i] for i in result.request.item_ids if i in by_id],
                           now, summary, alerts)
 
 
-def _store_result(s: Session, result: ReadResult, pairs: Sequence[tuple[Item, Source]],
-                  now: datetime, summary: ReadSummary, alerts: AlertsConfig | None) -> None:
+def _store_result(s: Session, result: ReadResult, article_id: int | None,
+                  pairs: Sequence[tuple[Item, Source]], now: datetime, summary: ReadSummary,
+                  alerts: AlertsConfig | None) -> None:
     summary.read += 1
-    if result.error:
-        summary.failed[result.request.url] = result.error
+    if result.error or article_id is None:
+        error = result.error or "no article text found"
+        summary.failed[result.request.url] = error
         for item, source in pairs:
-            item.fetch_error, item.read_attempts = result.error, item.read_attempts + 1
-            item.pending = item.read_attempts < MAX_READ_ATTEMPTS and "timed out" in result.error
+            item.fetch_error, item.read_attempts = error, item.read_attempts + 1
+            item.pending = item.read_attempts < MAX_READ_ATTEMPTS and "timed out" in error
             if item.key == queries.PAGE_ITEM_KEY:
-                note_health(s, queries.record_failure(source, result.error, True, None, now),
+                note_health(s, queries.record_failure(source, error, True, None, now),
                             summary.notices, alerts)
-                summary.failed_pages[source.name] = result.error
+                summary.failed_pages[source.name] = error
         return
-    article_id = _store_article(s, result, now, summary)
     for item, source in pairs:
         item.article_id, item.pending, item.fetch_error = article_id, False, None
         if item.key == queries.PAGE_ITEM_KEY:
@@ -257,8 +291,8 @@ class _End:
 
 
 def batches(results: Iterable[ReadResult], size: int = READ_BATCH) -> Iterator[list[ReadResult]]:
-    """Results grouped as they are ready: one at a time while the writer keeps up, up to `size`
-    when it falls behind (group commit), so a batch never waits for results still being read.
+    """Results grouped as they are ready (group commit): what arrived within GATHER_S of the
+    first one, up to `size`, so a batch never waits long for results still being read.
 
     A thread pulls `results` into a short queue; its errors are raised here, in the writer.
     """
@@ -293,11 +327,16 @@ def batches(results: Iterable[ReadResult], size: int = READ_BATCH) -> Iterator[l
 
 
 def _drain(queue: Queue[ReadResult | _End], size: int) -> Iterator[list[ReadResult]]:
+    gather = 0.0  # the first result is stored at once: a short cycle shows progress early
     while True:
         items = [queue.get()]
+        # A transaction costs the writer ~2 ms however small (issue 8): what arrives within
+        # GATHER_S of the first result joins its batch; a crash loses no more than before.
+        until = time.monotonic() + gather
+        gather = GATHER_S
         while len(items) < size and not isinstance(items[-1], _End):
             try:
-                items.append(queue.get_nowait())
+                items.append(queue.get(timeout=max(0.0, until - time.monotonic())))
             except Empty:
                 break
         batch = [item for item in items if not isinstance(item, _End)]

@@ -152,8 +152,11 @@ def match_claims(claims_path: str, db_url: str | None, alerts_path: str | None =
         queries.sync_claims(s, claims, datetime.now(UTC))
     # The extraction pool again: claims.match runs there, decisions stay in this one thread.
     with Extractor(settings.extract_workers()) as pool:
-        return match_pending(engine, claims, datetime.now(UTC), channels.resolve(alerts_path),
-                             pool)
+        try:
+            return match_pending(engine, claims, datetime.now(UTC),
+                                 channels.resolve(alerts_path), pool)
+        finally:
+            prematch.MEMO.clear()  # the rest were pages read again with the same text
 
 
 @task(name="deliver alerts", **TASK_OPTIONS)

@@ -92,6 +92,11 @@ class Memo:
             found = self._answers.pop(digest, None)
         return list(found) if found is not None else None
 
+    def clear(self) -> None:
+        """Forget what is left: answers for pages whose text had not changed, never asked for."""
+        with self._lock:
+            self._answers.clear()
+
     def __len__(self) -> int:
         return len(self._answers)
 
