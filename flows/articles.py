@@ -175,6 +175,7 @@ def steady_heap() -> None:
 
 def _warm(parent_pid: int | None = None) -> None:
     """Import trafilatura's lazy parts once per worker so the first page is not slower."""
+    steady_heap()  # a worker's heap grew 81 -> 120 MB over 500 pages without, 79 -> 99 with
     if parent_pid is not None:
         threading.Thread(target=_exit_when_gone, args=(parent_pid,), daemon=True).start()
     trafilatura.bare_extraction("<html><body><p>warm</p></body></html>")
