@@ -362,10 +362,9 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9'’.-]*[a-z0-9%]|[a-z0-9]")
 
 def _phrase_regex(table: Mapping[str, Iterable[str]]) -> tuple[re.Pattern[str], dict[str, str]]:
     lookup = {form.lower(): key for key, forms in table.items() for form in forms}
-    body = "|".join(re.escape(f) for f in sorted(lookup, key=len, reverse=True))
     # Case-sensitive over lowercased text (_concept_matches): Python's re is about 5x slower on
     # a long alternation with IGNORECASE, and this regex runs over every sentence.
-    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])"), lookup
+    return re.compile(rf"(?<![\w-])(?:{fx.alternation(lookup)})(?![\w-])"), lookup
 
 
 _CONCEPT_RE, _CONCEPT_OF = _phrase_regex(CONCEPTS)
@@ -402,7 +401,12 @@ _KIND_WEIGHT = {
 
 def _terms(text: str) -> set[str]:
     """Relevance terms of text: concepts, places, people, parties, numbers."""
-    terms = {f"concept:{_CONCEPT_OF[m.group(0)]}" for m in _concept_matches(text.lower())}
+    return _terms_of(text, list(_concept_matches(text.lower())))
+
+
+def _terms_of(text: str, concepts: Sequence[re.Match[str]]) -> set[str]:
+    """_terms, given the concept matches of the lowercased text."""
+    terms = {f"concept:{_CONCEPT_OF[m.group(0)]}" for m in concepts}
     for place in _places_named(text):
         # A sentence names a region only by naming it ("in the Gulf"); the claim's venue lists
         # the regions holding it, so the two meet on "region:Gulf" at a lower weight.
@@ -444,16 +448,36 @@ def _places_named(text: str) -> set[str]:
 
 def _words(text: str) -> set[str]:
     """Content words not already covered by a concept, stemmed."""
-    rest = _CONCEPT_RE.sub(" ", text.lower())
-    return {
-        f"word:{_stem(w)}"
-        for w in _WORD.findall(rest)
-        if w not in _STOP
-        and w not in _STATUS_WORDS
-        and len(w) > 2
-        and not any(ch.isdigit() for ch in w)
-        and w[:3] not in _MONTH_PREFIXES
-    }
+    lowered = text.lower()
+    return _words_of(lowered, list(_concept_matches(lowered)))
+
+
+def _words_of(lowered: str, concepts: Sequence[re.Match[str]]) -> set[str]:
+    """_words, given the lowercased text and its concept matches."""
+    # The text between concepts, as _CONCEPT_RE.sub(" ", lowered) would leave it.
+    gaps, end = [], 0
+    for m in concepts:
+        gaps.append(lowered[end : m.start()])
+        end = m.end()
+    gaps.append(lowered[end:])
+    return {term for term in map(_word_term, _WORD.findall(" ".join(gaps))) if term}
+
+
+@lru_cache(maxsize=65536)
+def _word_term(word: str) -> str | None:
+    """The term of a content word ("word:<stem>"), None for stopwords, numbers and months.
+
+    Cached: news repeats its words, and judging each one costs more than looking it up.
+    """
+    if (
+        word in _STOP
+        or word in _STATUS_WORDS
+        or len(word) <= 2
+        or any(ch.isdigit() for ch in word)
+        or word[:3] in _MONTH_PREFIXES
+    ):
+        return None
+    return f"word:{_stem(word)}"
 
 
 # ---------------------------------------------------------------- compiled claims
@@ -494,6 +518,10 @@ class _Compiled:
     keys: frozenset[str]  # the weighted terms, as a set for fast intersection
     parties: frozenset[str]  # "party:Russia", ... when the claim names who takes part
     people: frozenset[str]  # "person:...", the claim's speaker or sponsor
+    # Its keys of one kind, asked of every sentence (_figure_in_context): computed once here.
+    party_keys: frozenset[str]
+    figure_keys: frozenset[str]  # "value:..." and "scale:..."
+    concept_keys: frozenset[str]
 
 
 def _claim_terms(claim: Claim) -> set[str]:
@@ -592,9 +620,17 @@ def _compile(claims: tuple[Claim, ...]) -> tuple[_Compiled, ...]:
                 frozenset(weights),
                 parties,
                 people,
+                _of_kind(weights, "party:"),
+                _of_kind(weights, "value:", "scale:"),
+                _of_kind(weights, "concept:"),
             )
         )
     return tuple(compiled)
+
+
+def _of_kind(terms: Iterable[str], *prefixes: str) -> frozenset[str]:
+    """The terms of some kinds: _of_kind(terms, "party:")."""
+    return frozenset(t for t in terms if t.startswith(prefixes))
 
 
 # ---------------------------------------------------------------- relevance
@@ -611,6 +647,7 @@ class _Sentence:
     index: int
     text: str
     terms: frozenset[str]
+    parties: frozenset[str]  # its "party:" terms, which _others_meeting asks for every claim
 
 
 def _is_who(term: str) -> bool:
@@ -624,6 +661,8 @@ def _coverage(c: _Compiled, terms: frozenset[str]) -> tuple[float, int]:
     Actors alone never make a match: Sen. Blumenthal on another bill shares the senator and the
     word "bill" with the tariff claim but none of its topic.
     """
+    if c.keys.isdisjoint(terms):
+        return 0.0, 0  # most sentences share nothing with a given claim
     matched = c.keys & terms
     # A vaguer form of a term already matched adds nothing ("$12 trillion" is its own order).
     if any(t.startswith("value:") for t in matched):
@@ -636,7 +675,15 @@ def _coverage(c: _Compiled, terms: frozenset[str]) -> tuple[float, int]:
 
 def _sentences(article: ArticleText) -> tuple[_Sentence, ...]:
     texts = ((article.title,) if article.title else ()) + fx.split_sentences(article.text)
-    return tuple(_Sentence(i, t, frozenset(_terms(t) | _words(t))) for i, t in enumerate(texts))
+    return tuple(_sentence(i, text) for i, text in enumerate(texts))
+
+
+def _sentence(index: int, text: str) -> _Sentence:
+    """A sentence with _terms(text) | _words(text), lowercasing it and finding concepts once."""
+    lowered = text.lower()
+    concepts = list(_concept_matches(lowered))
+    terms = _terms_of(text, concepts)
+    return _Sentence(index, text, frozenset(terms | _words_of(lowered, concepts)), _of_kind(terms, "party:"))
 
 
 # Per-sentence readings every claim asks for: cached by text (pure, read-only results), so
@@ -704,10 +751,9 @@ def _figure_in_context(c: _Compiled, terms: frozenset[str]) -> bool:
     """The claim's figure (or one of its order, a revision) with what it is a figure of and
     between whom: "$15 trillion" of joint projects between Russia and the US. The figure alone,
     or with other parties ("funds holding $12 trillion"), is not enough."""
-    figures = {t for t in c.keys & terms if t.startswith(("value:", "scale:"))}
-    concepts = {t for t in c.keys & terms if t.startswith("concept:")}
-    parties = {t for t in c.keys if t.startswith("party:")}
-    return bool(figures and concepts) and len(parties & terms) >= min(2, len(parties))
+    if c.figure_keys.isdisjoint(terms) or c.concept_keys.isdisjoint(terms):
+        return False
+    return len(c.party_keys & terms) >= min(2, len(c.party_keys))
 
 
 def _firstness_ok(c: _Compiled, sentences: Sequence[_Sentence]) -> bool:
@@ -751,14 +797,12 @@ def _relevant(c: _Compiled, sentences: Sequence[_Sentence]) -> list[tuple[_Sente
         return []  # a statement by someone is about them: "officials in Seoul" are not Zelensky
     if not _firstness_ok(c, sentences) or not _parties_named(c, sentences):
         return []
-    scored = [
-        (s, *_coverage(c, s.terms))
-        for s in sentences
-        if not _others_meeting(c, s.terms) and not _about_other_round(c, s)
-    ]
+    # A strong sentence shares a term with the claim, and most sentences share none: look for
+    # strong ones among the few that do, and score the rest only when there is one.
+    sharing = [s for s in sentences if not c.keys.isdisjoint(s.terms)]
     strong = [
         (s, cov)
-        for s, cov, n in scored
+        for s, cov, n in _scored(c, sharing)
         if (cov >= _STRONG and n >= _MIN_TERMS)
         or (cov >= _WEAK and _topical_outcome(c, s, n))
         or (cov >= _WEAK and _speaks(c, sentences, s))
@@ -766,6 +810,7 @@ def _relevant(c: _Compiled, sentences: Sequence[_Sentence]) -> list[tuple[_Sente
     ]
     if not strong:
         return []
+    scored = _scored(c, sentences)
     near = {s.index + d for s, _ in strong for d in (-1, 1, 2)}
     first = min(s.index for s, _ in strong)
     chosen = {s.index for s, _ in strong}
@@ -780,6 +825,15 @@ def _relevant(c: _Compiled, sentences: Sequence[_Sentence]) -> list[tuple[_Sente
         )
     ]
     return sorted(strong + weak, key=lambda pair: pair[0].index)
+
+
+def _scored(c: _Compiled, sentences: Sequence[_Sentence]) -> list[tuple[_Sentence, float, int]]:
+    """(sentence, coverage, distinct topic terms) of the sentences that may be about the claim."""
+    return [
+        (s, *_coverage(c, s.terms))
+        for s in sentences
+        if not _others_meeting(c, s) and not _about_other_round(c, s)
+    ]
 
 
 # "the bill", "the measure", "the ruling": a definite reference back to what the article is about.
@@ -805,12 +859,12 @@ def _refers_back(c: _Compiled, sentence: str) -> bool:
     return False
 
 
-def _others_meeting(c: _Compiled, terms: frozenset[str]) -> bool:
+def _others_meeting(c: _Compiled, s: _Sentence) -> bool:
     """Two or more countries outside the claim's parties: their meeting, not this one."""
     if len(c.parties) < 2:
         return False
-    others = {t for t in terms if t.startswith("party:")} - c.parties
-    return len(others) >= 2 and len(c.parties & terms) < 2
+    others = s.parties - c.parties
+    return len(others) >= 2 and len(c.parties & s.terms) < 2
 
 
 _NEGATED_BEFORE = re.compile(
@@ -1330,8 +1384,9 @@ def match(
         else:
             unmatched.append(c)
     matched_keys = [c.keys for c in compiled if any(m.claim_id == c.claim.id for m in out)]
+    article_terms = frozenset().union(*(s.terms for s in sentences))
     for c in unmatched:
-        m = _mention(c, sentences, matched_keys)
+        m = _mention(c, sentences, article_terms, matched_keys)
         if m is not None:
             out.append(m)
     return out
@@ -1340,8 +1395,19 @@ def match(
 _MENTION = 0.4  # share of the claim's weight the whole article must cover to allude to it
 
 
+def _may_cover(c: _Compiled, article_terms: frozenset[str], share: float) -> bool:
+    """Whether the article could cover `share` of the claim's weight: an upper bound of
+    _coverage over any of its sentences, so that most claims skip the per-sentence checks."""
+    # The margin absorbs rounding: the same weights summed in another order may differ in the
+    # last bit, and a bound must never turn away a claim the exact sum would let through.
+    return sum(c.weights[t] for t in c.keys & article_terms) / c.total >= share - 1e-9
+
+
 def _mention(
-    c: _Compiled, sentences: Sequence[_Sentence], matched_keys: Sequence[frozenset[str]]
+    c: _Compiled,
+    sentences: Sequence[_Sentence],
+    article_terms: frozenset[str],
+    matched_keys: Sequence[frozenset[str]],
 ) -> ClaimMatch | None:
     """An article on the claim's topic with no sentence strong enough: an op-ed alluding to "the
     talks in the Gulf". No facts are read from it; it can only be a mention.
@@ -1352,9 +1418,9 @@ def _mention(
     """
     if c.people and not any(c.people & s.terms for s in sentences):
         return None
-    if not _firstness_ok(c, sentences):
+    if not _may_cover(c, article_terms, _MENTION) or not _firstness_ok(c, sentences):
         return None
-    usable = [s for s in sentences if not _others_meeting(c, s.terms) and not _about_other_round(c, s)]
+    usable = [s for s in sentences if not _others_meeting(c, s) and not _about_other_round(c, s)]
     terms = frozenset().union(*(s.terms for s in usable)) if usable else frozenset()
     coverage, distinct = _coverage(c, terms)
     if coverage < _MENTION or distinct < _MIN_TERMS:
