@@ -17,7 +17,7 @@ import trafilatura
 
 from bench.tree import TreeSampler
 from flows import articles
-from flows.pages import decode
+from flows.charsets import decode
 
 MB = 1024 * 1024
 

@@ -32,6 +32,7 @@ from trafilatura.settings import use_config
 from trafilatura.utils import load_html
 
 from flows import duplicates
+from flows.charsets import decode
 
 MIN_TEXT_CHARS = 200  # shorter than a news brief: a landing page, a paywall stub, an error page
 PAGES_PER_WORKER = 500  # then the pool is replaced: see Extractor
@@ -130,6 +131,12 @@ def extract(html: str, url: str) -> ExtractedArticle | None:
         text_hash=text_hash,
         fingerprint=fingerprint,
     )
+
+
+def extract_page(body: bytes, content_type: str, url: str) -> ExtractedArticle | None:
+    """extract() on a page as served: decoded here, in the worker, not in the fetching process
+    (decoding and sending the text cost the one fetching process 0.65 ms a page; bytes 0.03)."""
+    return extract(decode(body, content_type), url)
 
 
 def _exit_when_gone(parent_pid: int) -> None:
@@ -233,8 +240,8 @@ class Extractor:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
-    def submit(self, html: str, url: str) -> Future[ExtractedArticle | None]:
-        return self.call(extract, html, url)
+    def submit(self, body: bytes, content_type: str, url: str) -> Future[ExtractedArticle | None]:
+        return self.call(extract_page, body, content_type, url)
 
     def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Run a pure CPU-bound function in the pool (claims.match, from flows/matching.py)."""

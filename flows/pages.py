@@ -1,4 +1,4 @@
-"""Fetch one page under every guard -> FetchedPage with decoded HTML, or the reason it is unusable."""
+"""Fetch one page under every guard -> FetchedPage with its HTML, or the reason it is unusable."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from urllib.parse import urljoin
 
 import httpx
 
+from flows.charsets import decode
 from flows.http import Fetched, fetch
 from flows.seeds import check_url
 from flows.settings import FetchLimits
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([a-zA-Z0-9_\-:.]+)", re.IGNORECASE)
 META_TAG = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
 REFRESH = re.compile(rb"http-equiv\s*=\s*[\"']?refresh\b", re.IGNORECASE)
 REFRESH_CONTENT = re.compile(
@@ -43,7 +43,9 @@ class FetchedPage:
 
     requested_url: str
     url: str  # after redirects
-    html: str = ""
+    # As served: decoded where it is extracted (a worker process), not in the fetching one.
+    body: bytes = b""
+    content_type: str = ""
     error: str | None = None
     soft: bool = False
     retry_after_s: float | None = None
@@ -52,28 +54,9 @@ class FetchedPage:
     def ok(self) -> bool:
         return self.error is None
 
-
-def _charset(content_type: str, body: bytes) -> str | None:
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip("\"' ").lower()
-    found = META_CHARSET.search(body[:4096])
-    return found.group(1).decode("ascii", "ignore").lower() if found else None
-
-
-def decode(body: bytes, content_type: str) -> str:
-    """Decode with the declared charset when it works, else UTF-8, replacing what is invalid.
-
-    NUL characters are dropped: PostgreSQL text columns refuse them.
-    """
-    declared = _charset(content_type, body)
-    for encoding in filter(None, (declared, "utf-8")):
-        try:
-            return body.decode(encoding).replace("\x00", "")
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("utf-8", errors="replace").replace("\x00", "")
+    @property
+    def html(self) -> str:
+        return decode(self.body, self.content_type)
 
 
 def _binary_kind(body: bytes) -> str | None:
@@ -103,7 +86,7 @@ def _refresh_target(fetched: Fetched) -> str | None:
 
 
 def get(client: httpx.Client, url: str, limits: FetchLimits) -> FetchedPage:
-    """Fetch a page, following at most two meta-refresh redirects, and decode it."""
+    """Fetch a page, following at most two meta-refresh redirects."""
     current = url
     deadline = time.monotonic() + limits.page_deadline_s  # one deadline for every hop
     for _ in range(MAX_META_REFRESH + 1):
@@ -127,7 +110,7 @@ def get(client: httpx.Client, url: str, limits: FetchLimits) -> FetchedPage:
             return FetchedPage(url, fetched.url, error=f"not an HTML page ({kind})")
         target = _refresh_target(fetched)
         if target is None or target == fetched.url:
-            content_type = fetched.headers.get("content-type", "")
-            return FetchedPage(url, fetched.url, html=decode(fetched.body, content_type))
+            return FetchedPage(url, fetched.url, body=fetched.body,
+                               content_type=fetched.headers.get("content-type", ""))
         current = target
     return FetchedPage(url, current, error="too many meta-refresh redirects")

@@ -18,7 +18,7 @@ from datetime import UTC
 from threading import Lock
 
 from flows import claims as claim_engine
-from flows.articles import ExtractedArticle, extract
+from flows.articles import ExtractedArticle, extract_page
 from flows.claims import ArticleText, Claim, ClaimMatch
 from flows.urls import resolve_canonical
 
@@ -57,10 +57,10 @@ def stored_text(article: ExtractedArticle, final_url: str) -> ArticleText:
                        title=article.title, text=article.text, published_at=published)
 
 
-def extract_and_match(html: str, url: str, claims: Sequence[Claim], states: States
-                      ) -> tuple[ExtractedArticle | None, Prematched | None]:
+def extract_and_match(body: bytes, content_type: str, url: str, claims: Sequence[Claim],
+                      states: States) -> tuple[ExtractedArticle | None, Prematched | None]:
     """Extract the page, then match it on the claim states as they were when reading began."""
-    article = extract(html, url)
+    article = extract_page(body, content_type, url)
     if article is None:
         return None, None
     text = stored_text(article, url)

@@ -44,12 +44,12 @@ class MatchAhead:
     states: States
 
 
-def _extract(extractor: Extractor, html: str, url: str, ahead: MatchAhead | None
+def _extract(extractor: Extractor, page: pages.FetchedPage, ahead: MatchAhead | None
              ) -> tuple[ExtractedArticle | None, Prematched | None]:
     if ahead is None:
-        return extractor.submit(html, url).result(), None
-    return extractor.call(prematch.extract_and_match, html, url, ahead.claims,
-                          ahead.states).result()
+        return extractor.submit(page.body, page.content_type, page.url).result(), None
+    return extractor.call(prematch.extract_and_match, page.body, page.content_type, page.url,
+                          ahead.claims, ahead.states).result()
 
 
 def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
@@ -60,7 +60,7 @@ def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
     if not page.ok:
         return ReadResult(request, page.url, error=page.error)
     try:
-        article, answer = _extract(extractor, page.html, page.url, ahead)
+        article, answer = _extract(extractor, page, ahead)
     except Exception as exc:  # a crash in the extractor is this page's problem only
         return ReadResult(request, page.url, error=f"extraction failed: {type(exc).__name__}")
     if article is None:

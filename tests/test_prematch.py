@@ -118,6 +118,6 @@ def test_a_failing_match_never_loses_the_article(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(claim_engine, "match", broken)
     html = (Path(__file__).parent.parent / "flows" / "demo_data").glob("**/*.html")
     page = next(p for p in html if len(p.read_text(encoding="utf-8")) > 3000)
-    article, answer = prematch.extract_and_match(page.read_text(encoding="utf-8"),
+    article, answer = prematch.extract_and_match(page.read_bytes(), "text/html",
                                                  "http://127.0.0.1/a.html", CLAIMS, SEED_STATES)
     assert article is not None and answer is None
