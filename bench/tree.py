@@ -34,13 +34,50 @@ def _rss_bytes(pid: int) -> int:
         return 0
 
 
+def _children(pid: int) -> list[int] | None:
+    """pid's children from /proc/<pid>/task/*/children, or None where the kernel lacks them."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []  # gone
+    found: list[int] = []
+    for task in tasks:
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            if not task.exists():
+                continue  # the thread ended meanwhile
+            return None  # no CONFIG_PROC_CHILDREN
+        except OSError:
+            continue
+    return found
+
+
 def descendants(root: int, exclude: Iterable[int] = ()) -> dict[int, float]:
-    """pid -> CPU seconds of `root`'s descendants, leaving out the `exclude` subtrees."""
+    """pid -> CPU seconds of `root`'s descendants, leaving out the `exclude` subtrees.
+
+    Walks the tree down from `root` (a few files per sample) rather than reading every
+    process's stat: the sampler runs 20 times a second beside what it measures.
+    """
+    skip = set(exclude)
+    tree: dict[int, float] = {}
+    frontier = [root]
+    while frontier:
+        children = _children(frontier.pop())
+        if children is None:
+            return _descendants_by_scan(root, skip)
+        for pid in children:
+            if pid not in skip and pid not in tree and (found := _stat(pid)) is not None:
+                tree[pid] = found[1]
+                frontier.append(pid)
+    return tree
+
+
+def _descendants_by_scan(root: int, skip: set[int]) -> dict[int, float]:
     parents: dict[int, tuple[int, float]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit() and (found := _stat(int(entry.name))) is not None:
             parents[int(entry.name)] = found
-    skip = set(exclude)
     tree: dict[int, float] = {}
     frontier = [root]
     while frontier:
