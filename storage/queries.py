@@ -107,6 +107,27 @@ def articles_by_url(s: Session, urls: Iterable[str]) -> dict[str, Article]:
     return {a.url: a for a in s.exec(select(Article).where(col(Article.url).in_(urls))).all()}
 
 
+CHUNK = 500  # values per IN (...) list: far below SQLite's and PostgreSQL's limits
+
+
+def article_ids_by_url(s: Session, urls: Iterable[str]) -> dict[str, int]:
+    """URL -> id of the articles stored under these URLs, a chunk of URLs per query."""
+    urls = sorted(urls)
+    found: dict[str, int] = {}
+    for start in range(0, len(urls), CHUNK):
+        query = sa_select(col(Article.url), col(Article.id)).where(
+            col(Article.url).in_(urls[start:start + CHUNK]))
+        found.update(s.execute(query).tuples().all())
+    return found
+
+
+def link_items(s: Session, item_ids: Sequence[int], article_id: int) -> None:
+    """These items lead to an article already stored: nothing to fetch for them."""
+    for start in range(0, len(item_ids), CHUNK):
+        s.execute(update(Item).where(col(Item.id).in_(item_ids[start:start + CHUNK]))
+                  .values(article_id=article_id, pending=False))
+
+
 def latest_versions(s: Session, article_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     """Article id -> (number, text hash) of its latest version, without loading any text."""
     ids = list(article_ids)
