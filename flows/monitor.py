@@ -92,11 +92,10 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str
     progress = reporter()
     progress.start("polling feeds", len(requests))
     with make_client(limits, _allow_private(sources_path)) as client:
-        polls = poll_all(client, requests, limits, now,
-                         on_done=lambda _p: progress.advance("polling feeds"))
-    for poll in polls:  # one writer: the database sees one thread
-        store_poll(engine, poll, now, summary, alerts)
-        crashpoints.reached("mid-polling")
+        for poll in poll_all(client, requests, limits, now,
+                             on_done=lambda _p: progress.advance("polling feeds")):
+            store_poll(engine, poll, now, summary, alerts)  # one writer: this thread
+            crashpoints.reached("mid-polling")
     crashpoints.reached("after-polling")
     progress.finish("polling feeds")
     return summary
