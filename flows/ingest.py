@@ -81,20 +81,22 @@ def plan_polls(engine: Engine, specs: Sequence[SourceSpec], now: datetime,
 
 
 def _store_items(s: Session, poll: FeedPoll, now: datetime) -> tuple[int, int]:
+    """A feed's new entries in one INSERT (another worker's copy of one stands), changed ones
+    made pending again."""
     known = queries.items_by_key(s, poll.source_id, (i.key for i in poll.items))
-    new = changed = 0
+    fresh: dict[str, Item] = {}
+    changed = 0
     for parsed in poll.items:
         item = known.get(parsed.key)
         if item is None:
-            new += queries.add_unless_present(s, Item(
+            fresh.setdefault(parsed.key, Item(
                 source_id=poll.source_id, key=parsed.key, url=parsed.url, title=parsed.title,
-                revision=parsed.revision, published_at=parsed.published_at, first_seen_at=now),
-                ("source_id", "key"))
+                revision=parsed.revision, published_at=parsed.published_at, first_seen_at=now))
         elif item.revision != parsed.revision:
             item.revision, item.title, item.url = parsed.revision, parsed.title, parsed.url
             item.pending, item.read_attempts = True, 0
             changed += 1
-    return new, changed
+    return len(queries.insert_missing(s, list(fresh.values()), ("source_id", "key"))), changed
 
 
 def store_poll(engine: Engine, poll: FeedPoll, now: datetime, summary: PollSummary,
