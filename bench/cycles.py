@@ -18,7 +18,7 @@ from typing import Any
 from prefect import Task
 
 from bench.tree import TreeSampler
-from flows import feeds, monitor, reading, settings
+from flows import monitor, reading, settings
 
 MB = 1024 * 1024
 
@@ -29,7 +29,6 @@ class Probes:
 
     stage_s: dict[str, float] = field(default_factory=dict)  # wall time of each task body
     store_s: dict[str, float] = field(default_factory=dict)  # ingest writes, serial, by function
-    parse_cpu_s: float = 0.0  # feedparser + item building, CPU of the polling threads
     fetch_cpu_s: float = 0.0  # page fetches (HTTP, guards, decoding), CPU of the fetch threads
 
 
@@ -51,7 +50,6 @@ class CycleRun:
             "mode": self.mode, "wall_s": round(self.wall_s, 3),
             "stages_s": {k: round(v, 3) for k, v in self.probes.stage_s.items()},
             "store_s": {k: round(v, 3) for k, v in self.probes.store_s.items()},
-            "feed_parse_cpu_s": round(self.probes.parse_cpu_s, 3),
             "page_fetch_cpu_s": round(self.probes.fetch_cpu_s, 3),
             "main_process_cpu_s": round(self.main_cpu_s, 3),
             "child_processes_cpu_s": round(self.children_cpu_s, 3),
@@ -97,8 +95,9 @@ def _patched(targets: list[tuple[Any, str, Any]]) -> Iterator[None]:
 
 
 def _probe_targets(probes: Probes, direct: bool) -> list[tuple[Any, str, Any]]:
+    # Feeds are parsed in the extraction pool (flows/polling.parse_in): their CPU is the
+    # children's. Only the inline parser (one worker) runs here, in the polling threads.
     targets: list[tuple[Any, str, Any]] = [
-        (feeds, "parse", _cpu_timed(feeds.parse, probes, "parse_cpu_s")),
         (reading.pages, "get", _cpu_timed(reading.pages.get, probes, "fetch_cpu_s")),
     ]
     for name in ("store_poll", "store_read", "store_reads"):

@@ -116,8 +116,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
         n = r["new_items"]
         out += [(f"new items: {n['polled']} feeds, {n['new_items']} new entries (poll+parse+store)",
                  f"{n['wall_s']:.2f} s", _pages(n["wall_s"], floor)),
-                ("  entries/s / feed parsing CPU / item writes",
-                 f"{n['new_items'] / n['wall_s']:.0f} / {n['feed_parse_cpu_s']:.1f} s / "
+                ("  entries/s / feed parsing CPU (pool) / item writes",
+                 f"{n['new_items'] / n['wall_s']:.0f} / {n['child_processes_cpu_s']:.1f} s / "
                  f"{sum(n['store_s'].values()):.1f} s", "")]
     for m in r.get("matching", []):
         out.append((f"matching: one article vs {m['claims']} claims, median (p90)",

@@ -202,7 +202,7 @@ class _Inline(Executor):
 
 class Extractor:
     """A process pool sized to the cores: extraction is the one stage that must cost CPU
-    (matching borrows it too: its CPU is the other half of a cycle).
+    (matching and feed parsing borrow it too).
 
     The pool is replaced by a fresh one every `pages_per_pool` pages per worker: a worker's
     heap (lxml, trafilatura's caches, fragmentation) only ever grows, so without this a long
@@ -227,7 +227,8 @@ class Extractor:
     def _pool(self) -> ProcessPoolExecutor:
         # forkserver: the fetch threads already running must not be forked.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["flows.articles", "flows.claims", "flows.prematch"])
+        context.set_forkserver_preload([
+            "flows.articles", "flows.claims", "flows.feeds", "flows.prematch"])
         return ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
                                    initializer=_warm, initargs=(os.getpid(),))
 

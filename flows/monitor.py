@@ -29,7 +29,7 @@ from flows.ingest import (
 )
 from flows.matching import MatchSummary, match_pending
 from flows.outbox import DeliverySummary
-from flows.polling import FeedRequest, poll_all
+from flows.polling import FeedRequest, parse_in, poll_all
 from flows.progress import reporter
 from flows.reading import MatchAhead, read_all
 from flows.report import markdown_rows
@@ -91,9 +91,12 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str
     summary = PollSummary()
     progress = reporter()
     progress.start("polling feeds", len(requests))
-    with make_client(limits, _allow_private(sources_path)) as client:
+    # Feeds are parsed in the extraction pool; its workers start only if a feed has changed.
+    with make_client(limits, _allow_private(sources_path)) as client, \
+            Extractor(settings.extract_workers() if len(requests) > 4 else 1) as pool:
         for poll in poll_all(client, requests, limits, now,
-                             on_done=lambda _p: progress.advance("polling feeds")):
+                             on_done=lambda _p: progress.advance("polling feeds"),
+                             parse=parse_in(pool)):
             store_poll(engine, poll, now, summary, alerts)  # one writer: this thread
             crashpoints.reached("mid-polling")
     crashpoints.reached("after-polling")
