@@ -9,6 +9,7 @@ ISO 8601 ("2026-02-04", intervals "2026-02-04/2026-02-05"); statuses as a small 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -448,16 +449,32 @@ class _Aliases:
     exact: re.Pattern[str]
     folding: re.Pattern[str]  # IGNORECASE, for text whose lowercase does not line up with it
     names: dict[str, str]  # lowercased alias -> canonical name
+    folded: dict[str, str]  # _fold(alias) -> canonical name, for what IGNORECASE matched
+
+    def name_of(self, written: str) -> str | None:
+        """The canonical name of an alias as the text writes it ("İstanbul", "PARIS")."""
+        return self.names.get(written.lower()) or self.folded.get(_fold(written))
+
+
+def _fold(alias: str) -> str:
+    """Lowercase without the marks and letter forms IGNORECASE takes for plain letters:
+    "İstanbul" lowercases to "i" + a combining dot, and "ı", "ſ" stay as they are."""
+    decomposed = unicodedata.normalize("NFKD", alias.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ı", "i")
 
 
 def _aliases(table: dict[str, tuple[str, ...]]) -> _Aliases:
     names = {alias.lower(): name for name, aliases in table.items() for alias in aliases}
     # The fallback keeps the plain longest-first form: _branches' reasoning is case-sensitive.
     flat = "|".join(re.escape(a) for a in sorted(names, key=len, reverse=True))
+    folded: dict[str, str] = {}
+    for alias, name in names.items():
+        folded.setdefault(_fold(alias), name)
     return _Aliases(
         re.compile(rf"(?<![\w.])(?:{alternation(names)})(?![\w])"),
         re.compile(rf"(?<![\w.])(?:{flat})(?![\w])", re.IGNORECASE),
         names,
+        folded,
     )
 
 
@@ -501,15 +518,19 @@ def _lowered(text: str) -> str | None:
     return lowered
 
 
-def _named(aliases: _Aliases, text: str, lowered: str | None) -> Iterator[tuple[str, int]]:
-    """(alias as written, offset) of each alias in text; `lowered` is what _lowered gave for it."""
+def _named(aliases: _Aliases, text: str, lowered: str | None
+           ) -> Iterator[tuple[str, str, int]]:
+    """(canonical name, alias as written, offset) of each alias in text; `lowered` is what
+    _lowered gave for it."""
     if lowered is None:
         for m in aliases.folding.finditer(text):
-            yield m.group(0), m.start()
+            # IGNORECASE may match a spelling no key lowercases to ("Parıs"): fold it, or skip.
+            if (name := aliases.name_of(m.group(0))) is not None:
+                yield name, m.group(0), m.start()
         return
     for m in aliases.exact.finditer(lowered):
         start, end = m.span()
-        yield text[start:end], start
+        yield aliases.names[m.group(0)], text[start:end], start
 
 
 _PLACES = _aliases(PLACES)
@@ -537,13 +558,13 @@ def places(sentence: str) -> tuple[Fact, ...]:
     """Venues named in a sentence (a place after in/at/to), canonical names; a place given as
     someone's home ("officials in Kyiv") is not a venue."""
     found = []
-    for written, start in _named(_PLACES, sentence, _lowered(sentence)):
+    for name, written, start in _named(_PLACES, sentence, _lowered(sentence)):
         before = sentence[max(0, start - 40) : start]
         if _HOME_CUE.search(before):
             continue
         if _VENUE_CUE.search(sentence[max(0, start - 20) : start]):
             old = bool(_OLD_CUE.search(sentence[max(0, start - 45) : start]))
-            found.append(Fact("location", _PLACE_OF[written.lower()], written, start, old=old))
+            found.append(Fact("location", name, written, start, old=old))
     return tuple(found)
 
 
@@ -551,20 +572,18 @@ def parties(sentence: str) -> tuple[Fact, ...]:
     """Countries (by name, adjective or capital as metonym) and the brief's people."""
     lowered = _lowered(sentence)
     found = [
-        Fact("party", _PARTIES.names[written.lower()], written, start)
-        for written, start in _named(_PARTIES, sentence, lowered)
+        Fact("party", name, written, start) for name, written, start in _named(_PARTIES, sentence, lowered)
     ]
     found += [Fact("party", "United States", m.group(0), m.start()) for m in _US_RE.finditer(sentence)]
     found += [
-        Fact("person", _PERSONS.names[written.lower()], written, start)
-        for written, start in _named(_PERSONS, sentence, lowered)
+        Fact("person", name, written, start) for name, written, start in _named(_PERSONS, sentence, lowered)
     ]
     return tuple(sorted(found, key=lambda f: f.start))
 
 
 def place_names(text: str) -> tuple[str, ...]:
     """Every place named in the text, venue or not, canonical names."""
-    return tuple(_PLACE_OF[written.lower()] for written, _ in _named(_PLACES, text, _lowered(text)))
+    return tuple(name for name, _, _ in _named(_PLACES, text, _lowered(text)))
 
 
 def containers(place: str) -> tuple[str, ...]:

@@ -235,3 +235,18 @@ def test_an_exchange_from_each_side_counts_both_sides() -> None:
         ("outcome", "prisoner exchange"),
         ("prisoners", "75 each (150 total)"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "party"),
+    [
+        ("Russian and Ukrainian delegations met in İstanbul on Friday.", "Istanbul", "Russia"),
+        ("Delegations met in Parıs, Ruſsia said.", "Paris", "Russia"),
+        ("TALKS IN İSTANBUL: UKRAINE WANTS A CEASEFIRE", "Istanbul", "Ukraine"),
+    ],
+)
+def test_dotted_and_dotless_letters_name_places_and_parties(text: str, place: str, party: str) -> None:
+    # "İ" lowercases to two characters and "ı", "ſ" stay as they are: these raised KeyError,
+    # and one such article would have stopped every later match stage.
+    assert place in facts.place_names(text)
+    assert party in {f.value for f in facts.parties(text)}
