@@ -52,6 +52,7 @@ def _summary_text(result: dict[str, Any]) -> str:
         f"  pages unreadable: {len(r['failed']) - len(r['failed_pages'])}"
     )
     lines.append(f"  matches: {m['matches']}  developments: {len(m['developments'])}")
+    lines += [f"    MATCHING FAILED {url}: {why}" for url, why in sorted(m.get("failed", {}).items())]
     lines += [f"    #{d['id']} [{d['claim']}] {d['relation']}: {d['summary']}"
               for d in result["developments"]]
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from storage import queries
 from storage.db import session
 from storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
 
+log = logging.getLogger("claimwatch.matching")
 BATCH = 200  # versions listed at a time
 # Versions matched per transaction at most: one commit and one read of the claims' states per
 # batch instead of per version (issue 8), while the claim rows it locks are held only briefly.
@@ -31,6 +33,7 @@ class MatchSummary:
     versions: int = 0
     matches: int = 0
     developments: list[int] = field(default_factory=list)  # ids of new developments
+    failed: dict[str, str] = field(default_factory=dict)  # article URL -> why matching it failed
 
 
 @dataclass(slots=True)
@@ -138,8 +141,16 @@ def _match_batch(s: Session, version_ids: Sequence[int], claims: Sequence[Claim]
     # a version after a new development (rare) is matched again on the states it changed.
     states = batch.states()
     guesses = [_guess(text, claims, states, pool) for text in texts]
-    for (version, _), text, guess in zip(rows, texts, guesses, strict=True):
-        for found in _found(guess, states, text, claims, batch):  # oldest news first
+    for (version, article), text, guess in zip(rows, texts, guesses, strict=True):
+        try:
+            matches = _found(guess, states, text, claims, batch)
+        except Exception as exc:  # a bug in matching, on this text: say so, go on
+            # Left unmatched, this version would come first again in every later cycle and stop
+            # each one here: it is marked matched, with the error logged and summarised.
+            log.exception("matching %s failed", article.url)
+            summary.failed[article.url] = f"{type(exc).__name__}: {exc}"[:300]
+            matches = []
+        for found in matches:  # oldest news first
             _record(s, found, version, now, summary, batch, alerts)
         version.matched_at = now
         summary.versions += 1

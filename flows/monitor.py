@@ -201,6 +201,9 @@ def _markdown(summary: CycleSummary) -> str:
         # The report's own table: escaped text, http(s) links by outlet, claims linked to
         # their section of the report when $CLAIMWATCH_REPORT_URL says where it lives.
         lines += ["### Developments", "", *markdown_rows(summary.developments)]
+    if m.failed:  # a bug in matching, never silent (flows/matching.py)
+        lines += ["", "### Matching failed", ""]
+        lines += [f"- {url}: {why}" for url, why in sorted(m.failed.items())]
     failed = {**p.failed, **r.failed_pages}
     if failed:
         lines += ["", "### Failed sources", ""]

@@ -121,3 +121,29 @@ def test_a_failing_match_never_loses_the_article(monkeypatch: pytest.MonkeyPatch
     article, answer = prematch.extract_and_match(page.read_bytes(), "text/html",
                                                  "http://127.0.0.1/a.html", CLAIMS, SEED_STATES)
     assert article is not None and answer is None
+
+
+@pytest.mark.slow
+def test_a_text_matching_fails_on_is_reported_and_never_stops_later_cycles(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAIMWATCH_EXTRACT_WORKERS", "1")  # claims.match runs in this process
+    real = claim_engine.match
+    broken: list[str] = []
+
+    def fails_on_one(text: ArticleText, *args: Any) -> list[ClaimMatch]:
+        if not broken or text.url == broken[0]:
+            broken[:1] = [text.url]
+            raise KeyError("a bug in matching")
+        return real(text, *args)
+
+    monkeypatch.setattr(claim_engine, "match", fails_on_one)
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    with DemoSite() as site:
+        sources = tmp_path / "sources.toml"
+        site.write_sources(sources)
+        site.set_round(1)
+        read, matched = _stages(sources, db_url, ahead=False)
+    assert broken and list(matched.failed) == broken and "KeyError" in matched.failed[broken[0]]
+    assert matched.versions == read.new_articles + read.new_versions  # the others were matched
+    with session(engine_for(db_url)) as s:  # and none is left to stop the next cycle
+        assert not s.exec(select(ArticleVersion).where(ArticleVersion.matched_at == None)).all()  # noqa: E711
