@@ -14,20 +14,12 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-Behaviour = Callable[[BaseHTTPRequestHandler], None]
+from tests.servers import SiteServer
+from tests.servers import send as _send
 
-
-def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str,
-          headers: dict[str, str] | None = None) -> None:
-    handler.send_response(status)
-    handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(body)))
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    handler.end_headers()
-    handler.wfile.write(body)
+Behaviour = Callable[[BaseHTTPRequestHandler], None]  # a SiteServer handler route
 
 
 def static(body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200,
@@ -143,61 +135,22 @@ def reset() -> Behaviour:
     return behave
 
 
-class FaultServer:
-    """A real ThreadingHTTPServer on a loopback address; `routes` maps paths to behaviours."""
+class FaultServer(SiteServer):
+    """A SiteServer whose routes are the behaviours above; `stop` wakes stalls and drips."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self.routes: dict[str, Behaviour] = {}
-        self.requests: list[str] = []
-        self.stop = threading.Event()  # wakes stalls and drips when the server stops
-        self._lock = threading.Lock()
-        server = self
-
-        class _Handler(BaseHTTPRequestHandler):
-            disable_nagle_algorithm = True  # else ~40 ms stall per keep-alive response
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-            def do_GET(self) -> None:
-                with server._lock:
-                    server.requests.append(self.path)
-                    behaviour = server.routes.get(self.path)
-                if behaviour is None:
-                    _send(self, 404, b"not found", "text/plain")
-                    return
-                try:
-                    behaviour(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True  # the client hung up: part of the game
-
-        self._server = ThreadingHTTPServer((host, 0), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
+        super().__init__(host)
+        self.stop = threading.Event()
 
     def __enter__(self) -> FaultServer:
-        self._thread.start()
+        super().__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().__exit__(*exc)
 
-    def hits(self, path: str) -> int:
+    def hits(self, path: str) -> int:  # type: ignore[override]
+        """How many requests asked for exactly `path` (SiteServer's: the paths under a prefix)."""
         with self._lock:
             return sum(1 for p in self.requests if p == path)

@@ -24,10 +24,25 @@ class Route:
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
-class SiteServer:
-    """Serves `routes` (path -> Route or a handler function); records every request path."""
+def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str,
+         headers: dict[str, str] | None = None) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
 
-    def __init__(self) -> None:
+
+class SiteServer:
+    """Serves `routes` (path -> Route or a handler function); records every request path.
+
+    It binds a loopback address of your choosing (127.0.0.1 by default; 127.0.0.2 ... are
+    loopback too on Linux), so tests can give each source its own host, as on the real web.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route | Handler] = {}
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -45,11 +60,14 @@ class SiteServer:
                     server.requests.append(self.path)
                     route = server.routes.get(self.path)
                 if route is None:
-                    self._send(404, b"not found", "text/plain")
-                elif callable(route):
-                    route(self)
-                else:
+                    send(self, 404, b"not found", "text/plain")
+                elif not callable(route):
                     self._serve(route)
+                else:
+                    try:
+                        route(self)
+                    except (BrokenPipeError, ConnectionResetError):
+                        self.close_connection = True  # the client hung up: part of the game
 
             def _serve(self, route: Route) -> None:
                 etag = '"' + hashlib.blake2b(route.body, digest_size=8).hexdigest() + '"'
@@ -61,26 +79,21 @@ class SiteServer:
                     self.end_headers()
                     return
                 headers = {"ETag": etag, **route.headers} if route.conditional else route.headers
-                self._send(route.status, route.body, route.content_type, headers)
+                send(self, route.status, route.body, route.content_type, headers)
 
-            def _send(self, status: int, body: bytes, content_type: str,
-                      headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer((host, 0), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
 
     def url(self, path: str) -> str:
         return self.base_url + path

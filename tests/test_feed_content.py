@@ -144,7 +144,7 @@ def test_guids_that_change_on_every_fetch_make_no_duplicate_articles(
     tmp_path: Path, db_url: str, prefect_api: str
 ) -> None:
     from flows.monitor import cycle
-    from tests.servers import Route, SiteServer
+    from tests.servers import Route, SiteServer, send
     from tests.sites import fixture_page, write_sources
 
     with SiteServer() as site:
@@ -156,7 +156,7 @@ def test_guids_that_change_on_every_fetch_make_no_duplicate_articles(
         def fresh_guid_feed(handler: Any) -> None:
             fetches["n"] += 1
             body = rss("Fickle", site.base_url, [FeedEntry("Talks set", url, f"g-{fetches['n']}")])
-            handler._send(200, body, "application/rss+xml")
+            send(handler, 200, body, "application/rss+xml")
 
         site.routes["/feed.xml"] = fresh_guid_feed
         sources = write_sources(tmp_path / "sources.toml", site, ["/feed.xml"])
