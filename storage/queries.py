@@ -72,13 +72,7 @@ def add_unless_present(s: Session, row: SQLModel, keys: Sequence[str]) -> bool:
     Two workers storing the same natural key at once: one row, and no IntegrityError for the
     other (RELIABILITY.md rule 11). The row is not added to the session: read it back by key.
     """
-    values = row.model_dump(exclude={"id"} if getattr(row, "id", 0) is None else set())
-    table = type(row).__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-                 .returning(*table.primary_key.columns))  # rowcount is unreliable with RETURNING
-    s.flush()  # rows already added to the session go first, as they would in a plain flush
-    return s.execute(statement).first() is not None
+    return bool(insert_missing(s, [row], keys))
 
 
 def insert_missing(s: Session, rows: Sequence[SQLModel], keys: Sequence[str]
@@ -143,21 +137,13 @@ def latest_versions(s: Session, article_ids: Iterable[int]) -> dict[int, tuple[i
     return latest
 
 
-def take_version(s: Session, version_id: int | None, now: datetime) -> bool:
-    """Mark a version matched before matching it; False when another process already did.
-
-    On PostgreSQL the row stays locked until this transaction ends, so a second worker waits
-    and then finds it taken; if this transaction rolls back, the version is unmatched again.
-    """
-    statement = (update(ArticleVersion)
-                 .where(col(ArticleVersion.id) == version_id,
-                        col(ArticleVersion.matched_at).is_(None))
-                 .values(matched_at=now))
-    return bool(s.execute(statement).rowcount)  # type: ignore[attr-defined]
-
-
 def take_versions(s: Session, version_ids: Sequence[int], now: datetime) -> set[int]:
-    """take_version for a batch in one statement; returns the ids this transaction took."""
+    """Mark versions matched before matching them; the ids this transaction took (not those
+    another process already took).
+
+    On PostgreSQL the rows stay locked until this transaction ends, so a second worker waits
+    and then finds them taken; if this transaction rolls back, they are unmatched again.
+    """
     if not version_ids:
         return set()
     statement = (update(ArticleVersion)
@@ -186,26 +172,10 @@ def items_by_key(s: Session, source_id: int, keys: Iterable[str]) -> dict[str, I
     return {item.key: item for item in s.exec(query).all()}
 
 
-def article_by_url(s: Session, url: str) -> Article | None:
-    return s.exec(select(Article).where(Article.url == url)).first()
-
-
-def latest_version(s: Session, article_id: int) -> ArticleVersion | None:
-    query = (select(ArticleVersion).where(ArticleVersion.article_id == article_id)
-             .order_by(col(ArticleVersion.version).desc()))
-    return s.exec(query).first()
-
-
-def unmatched_versions(s: Session, limit: int = 500) -> list[ArticleVersion]:
-    """Oldest news first, whatever order the pages arrived in: a claim's state must not
-    depend on which download finished first (an old "scheduled" report read after a newer
-    "postponed" one would otherwise move the state back)."""
-    query = _unmatched(select(ArticleVersion)).limit(limit)
-    return list(s.exec(query).all())
-
-
 def unmatched_version_ids(s: Session, limit: int = 500) -> list[int]:
-    """The ids unmatched_versions() would give, in its order, without loading any text."""
+    """Unmatched versions' ids, oldest news first, whatever order the pages arrived in: a
+    claim's state must not depend on which download finished first (an old "scheduled" report
+    read after a newer "postponed" one would otherwise move the state back)."""
     query = _unmatched(select(ArticleVersion.id)).limit(limit)
     return [i for i in s.exec(query).all() if i is not None]
 

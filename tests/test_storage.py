@@ -158,7 +158,7 @@ def test_a_version_is_taken_for_matching_by_one_worker_only(db: str) -> None:
 
     def take() -> None:
         with session(engine) as s:
-            taken.append(queries.take_version(s, version.id, NOW))
+            taken.append(bool(queries.take_versions(s, [version.id], NOW)))
 
     assert _at_once(take) == []
     assert sorted(taken) == [False, False, False, True]
