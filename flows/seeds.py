@@ -49,10 +49,17 @@ class SourceList:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise SeedError(path, "file not found") from None
+    except UnicodeDecodeError as exc:  # as tomllib.load would say it
+        raise SeedError(path, f"malformed TOML: {exc}") from None
+    return _parse_toml(text, path)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SeedError(path, f"malformed TOML: {exc}") from None
 
@@ -104,11 +111,7 @@ def load_claims(path: Path) -> tuple[Claim, ...]:
 
 def parse_claims(text: str, path: Path = Path("<claims>")) -> tuple[Claim, ...]:
     """Claims from claims.toml text (a drafted file, a test's copy), validated the same way."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SeedError(path, f"malformed TOML: {exc}") from None
-    return _claims(path, data)
+    return _claims(path, _parse_toml(text, path))
 
 
 def _claims(path: Path, data: dict[str, Any]) -> tuple[Claim, ...]:
