@@ -185,18 +185,12 @@ def _fingerprint(extracted: ExtractedArticle) -> int:
     return duplicates.fingerprint(extracted.text)
 
 
-def _url(result: ReadResult) -> str:
-    assert result.article is not None
-    return resolve_canonical(result.final_url, result.article.canonical_url)
-
-
-def _articles(s: Session, results: Sequence[ReadResult], now: datetime, summary: ReadSummary
-              ) -> dict[str, Article]:
+def _articles(s: Session, read: dict[int, tuple[str, ExtractedArticle]], now: datetime,
+              summary: ReadSummary) -> dict[str, Article]:
     """The batch's articles by URL; those not stored yet are added, in one statement."""
     firsts: dict[str, ExtractedArticle] = {}
-    for result in results:
-        if result.article is not None:
-            firsts.setdefault(_url(result), result.article)
+    for url, extracted in read.values():
+        firsts.setdefault(url, extracted)
     found = queries.articles_by_url(s, firsts)
     new = [Article(url=url, title=a.title, outlet=a.sitename, author=a.author,
                    language=a.language, published_at=a.published_at, first_seen_at=now)
@@ -214,14 +208,14 @@ def _store_articles(s: Session, results: Sequence[ReadResult], now: datetime,
     A version is new when its text differs from the latest one's (text_hash); two results of
     one batch for one article are taken in order, as if stored one after the other.
     """
-    articles = _articles(s, results, now, summary)
+    read = {index: (resolve_canonical(r.final_url, r.article.canonical_url), r.article)
+            for index, r in enumerate(results) if r.article is not None}
+    articles = _articles(s, read, now, summary)
     latest = queries.latest_versions(s, [a.id for a in articles.values() if a.id is not None])
     ids: dict[int, int] = {}
     versions: list[tuple[Article, ArticleVersion]] = []
-    for index, result in enumerate(results):
-        if (extracted := result.article) is None:
-            continue
-        article = articles[_url(result)]
+    for index, (url, extracted) in read.items():
+        article = articles[url]
         assert article.id is not None
         ids[index] = article.id
         # Computed by the extraction worker; here only for articles made elsewhere (tests, tools).
