@@ -141,7 +141,7 @@ def _prefect(args: argparse.Namespace, web: site.Site, tmp: Path, exclude: tuple
 
 
 def _matching(args: argparse.Namespace, texts: dict[str, str | None]) -> list[dict[str, Any]]:
-    from flows.claims import ArticleText
+    from claimwatch.flows.engine.claims import ArticleText
 
     found = [ArticleText(page, "", text) for page, text in sorted(texts.items()) if text]
     step = max(1, len(found) // max(1, args.match_articles))

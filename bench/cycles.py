@@ -18,7 +18,8 @@ from typing import Any
 from prefect import Task
 
 from bench.tree import TreeSampler
-from flows import monitor, reading, settings
+from claimwatch.flows import monitor, settings
+from claimwatch.flows.fetch import reading
 
 MB = 1024 * 1024
 
@@ -152,7 +153,7 @@ def mark_items_read(db_url: str) -> None:
     """Benchmark set-up: every stored item counts as read, so the next cycle has nothing to fetch."""
     from sqlalchemy import text
 
-    from storage import db
+    from claimwatch.storage import db
 
     with db.engine_for(db_url).begin() as connection:
         connection.execute(text("UPDATE item SET pending = :no"), {"no": False})

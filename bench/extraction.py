@@ -16,8 +16,8 @@ from pathlib import Path
 import trafilatura
 
 from bench.tree import TreeSampler
-from flows import articles
-from flows.charsets import decode
+from claimwatch.flows.extract import articles
+from claimwatch.flows.fetch.charsets import decode
 
 MB = 1024 * 1024
 

@@ -14,13 +14,15 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from flows import articles, claims, facts
-from flows.claims import ArticleText, Claim
-from flows.seeds import load_claims
-from flows.settings import DEFAULT_CLAIMS
+from claimwatch.flows.app import demo_site
+from claimwatch.flows.engine import claims, facts
+from claimwatch.flows.engine.claims import ArticleText, Claim
+from claimwatch.flows.extract import articles
+from claimwatch.flows.seeds import load_claims
+from claimwatch.flows.settings import DEFAULT_CLAIMS
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-DEMO = Path(articles.__file__).resolve().parent / "demo_data"
+DEMO = Path(demo_site.__file__).resolve().parent / "demo_data"
 
 
 def _shift(value: str, days: int) -> str:

@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from flows import report
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
+from claimwatch.flows.report import report
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
 
 START = datetime(2026, 1, 1, 8, tzinfo=UTC)
 OUTLETS = ("Harbor Wire", "Kyiv Ledger", "Capitol Record", "Gulf Courier", "Baltic Post",

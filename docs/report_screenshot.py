@@ -23,9 +23,9 @@ def main(out: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from playwright.sync_api import sync_playwright
 
-    from flows import report
-    from flows.demo import run_demo
-    from storage.db import engine_for
+    from claimwatch.flows.app.demo import run_demo
+    from claimwatch.flows.report import report
+    from claimwatch.storage.db import engine_for
 
     db_url = f"sqlite:///{work / 'demo.db'}"
     run_demo(db_url, lambda _line: None)

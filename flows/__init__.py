@@ -1,0 +1,1 @@
+"""claimwatch's pipeline: poll sources, read articles, judge them against claims, alert on developments."""

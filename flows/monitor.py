@@ -14,10 +14,16 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import channels, crashpoints, leases, outbox, prematch, settings, shards
-from flows.articles import Extractor
-from flows.http import make_client
-from flows.ingest import (
+from claimwatch.flows import crashpoints, settings, shards
+from claimwatch.flows.alerts import channels, outbox
+from claimwatch.flows.alerts.outbox import DeliverySummary
+from claimwatch.flows.fetch.http import make_client
+from claimwatch.flows.fetch.polling import FeedRequest, parse_in, poll_all
+from claimwatch.flows.fetch.reading import MatchAhead, read_all
+from claimwatch.flows.progress import reporter
+from claimwatch.flows.report.report import markdown_rows
+from claimwatch.flows.seeds import load_claims, load_sources
+from claimwatch.flows.stages.ingest import (
     PollPlan,
     PollSummary,
     ReadSummary,
@@ -27,15 +33,11 @@ from flows.ingest import (
     store_poll,
     store_reads,
 )
-from flows.matching import MatchSummary, match_pending
-from flows.outbox import DeliverySummary
-from flows.polling import FeedRequest, parse_in, poll_all
-from flows.progress import reporter
-from flows.reading import MatchAhead, read_all
-from flows.report import markdown_rows
-from flows.seeds import load_claims, load_sources
-from storage import db, queries
-from storage.models import Development, Run
+from claimwatch.flows.stages.matching import MatchSummary, match_pending
+from claimwatch.flows.stages.prematch import Prematches
+from claimwatch.flows.workers import WorkerPool
+from claimwatch.storage import db, leases, queries
+from claimwatch.storage.models import Development, Run
 
 # Tasks pass ids, paths and small frozen values; never clients, sessions or HTML
 # (Prefect hashes task inputs, PrefectHQ/prefect#16557). Results are not persisted: the
@@ -93,7 +95,7 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str
     progress.start("polling feeds", len(requests))
     # Feeds are parsed in the extraction pool; its workers start only if a feed has changed.
     with make_client(limits, _allow_private(sources_path)) as client, \
-            Extractor(settings.extract_workers() if len(requests) > 4 else 1) as pool:
+            WorkerPool(settings.extract_workers() if len(requests) > 4 else 1) as pool:
         for poll in poll_all(client, requests, limits, now,
                              on_done=lambda _p: progress.advance("polling feeds"),
                              parse=parse_in(pool)):
@@ -118,47 +120,45 @@ def _match_ahead(engine: Any, claims_path: str | None) -> MatchAhead | None:
 @task(name="read articles", **TASK_OPTIONS)
 def read_articles(plan: PollPlan, sources_path: str, db_url: str | None,
                   alerts_path: str | None = None, claims_path: str | None = None
-                  ) -> ReadSummary:
+                  ) -> tuple[ReadSummary, Prematches]:
     """Fetch every pending item's page, extract it in a process pool, store new texts.
 
-    With `claims_path`, each page is matched in the pool too, for the match stage to reuse.
+    With `claims_path`, each page is matched in the pool too: the answers are returned for
+    the match stage to reuse.
     """
     engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
     alerts = channels.resolve(alerts_path)  # a watched page turning unhealthy is alerted once
     requests = plan_reads(engine, [f.source_id for f in plan.feeds], plan.page_source_ids, now)
     ahead = _match_ahead(engine, claims_path)
-    summary = ReadSummary()
+    summary, answers = ReadSummary(), Prematches()
     progress = reporter()
     progress.start("reading articles", len(requests))
     with make_client(limits, _allow_private(sources_path)) as client, \
-            Extractor(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
+            WorkerPool(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
         # One transaction per batch of what is ready (flows/ingest.py: the writer bounds the cycle)
         for batch in batches(read_all(client, requests, limits, extractor, ahead)):
             store_reads(engine, batch, now, summary, alerts)
             for result in batch:
                 if result.prematched is not None:
-                    prematch.MEMO.put(result.prematched)
+                    answers.put(result.prematched)
             crashpoints.reached("mid-extraction")
             progress.advance("reading articles", len(batch))
     progress.finish("reading articles")
-    return summary
+    return summary, answers
 
 
 @task(name="match claims", **TASK_OPTIONS)
-def match_claims(claims_path: str, db_url: str | None, alerts_path: str | None = None
-                 ) -> MatchSummary:
+def match_claims(claims_path: str, db_url: str | None, alerts_path: str | None = None,
+                 ahead: Prematches | None = None) -> MatchSummary:
     """Compare every new article version with every claim and record developments."""
     claims = load_claims(Path(claims_path))
     engine = _engine(db_url)
     with db.session(engine) as s:
         queries.sync_claims(s, claims, datetime.now(UTC))
     # The extraction pool again: claims.match runs there, decisions stay in this one thread.
-    with Extractor(settings.extract_workers()) as pool:
-        try:
-            return match_pending(engine, claims, datetime.now(UTC),
-                                 channels.resolve(alerts_path), pool)
-        finally:
-            prematch.MEMO.clear()  # the rest were pages read again with the same text
+    with WorkerPool(settings.extract_workers()) as pool:
+        return match_pending(engine, claims, datetime.now(UTC), channels.resolve(alerts_path),
+                             pool, ahead)
 
 
 @task(name="deliver alerts", **TASK_OPTIONS)
@@ -256,8 +256,8 @@ def cycle(
         run_id, plan = prepare(sources_path, db_url, respect_backoff, shard)
         poll = poll_feeds(plan.feeds, sources_path, db_url, alerts_path)
         poll.backing_off = list(plan.backing_off)
-        read = read_articles(plan, sources_path, db_url, alerts_path, claims_path)
-        matched = match_claims(claims_path, db_url, alerts_path)
+        read, answers = read_articles(plan, sources_path, db_url, alerts_path, claims_path)
+        matched = match_claims(claims_path, db_url, alerts_path, answers)
         alerts = deliver_alerts(alerts_path, db_url)
         summary = CycleSummary(run_id, poll, read, matched, alerts=alerts)
         finish(summary, db_url)

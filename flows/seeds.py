@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flows.claims import Claim
+from claimwatch.flows.engine.claims import Claim
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CLAIM_KEYS = {"id", "statement", "keywords", "facts"}

@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flows import duplicates
-from flows.claims import RELATIONS, ArticleText, Claim, ClaimMatch, match, same_value
-from flows.developments import KnownDevelopment, NewDevelopment, Supports, decide
-from flows.seeds import load_claims
+from claimwatch.flows.engine.claims import RELATIONS, ArticleText, Claim, ClaimMatch, match, same_value
+from claimwatch.flows.engine.developments import KnownDevelopment, NewDevelopment, Supports, decide
+from claimwatch.flows.extract import duplicates
+from claimwatch.flows.seeds import load_claims
 from scoreboard.baseline import THRESHOLDS, Baseline
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from flows.claims import Claim
-from flows.developments import NewDevelopment
-from flows.facts import split_sentences
+from claimwatch.flows.engine.claims import Claim
+from claimwatch.flows.engine.developments import NewDevelopment
+from claimwatch.flows.engine.facts import split_sentences
 
 if TYPE_CHECKING:
     from scoreboard import Outcome

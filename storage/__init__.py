@@ -1,0 +1,1 @@
+"""claimwatch's record: tables, engines, migrations and every query; never imports flows."""

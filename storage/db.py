@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import claimwatch.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -86,7 +86,7 @@ def engine_for(url: str) -> Engine:
     """One engine per URL per process, its schema migrated to head (storage/schema.py)."""
     engine = _ENGINES.get(url)
     if engine is None:
-        from storage import schema  # imports this module: kept out of the import cycle
+        from claimwatch.storage import schema  # imports this module: kept out of the import cycle
 
         engine = connect(url)
         schema.ensure_current(engine)

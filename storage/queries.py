@@ -11,10 +11,10 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from flows import health
-from flows.claims import Claim
-from flows.seeds import SourceSpec
-from storage.models import (
+from claimwatch.flows.engine.claims import Claim
+from claimwatch.flows.fetch import health
+from claimwatch.flows.seeds import SourceSpec
+from claimwatch.storage.models import (
     Article,
     ArticleVersion,
     ClaimRecord,

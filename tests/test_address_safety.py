@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from flows.http import address_allowed, fetch, make_client
-from flows.settings import DEFAULT_CLAIMS, FetchLimits
+from claimwatch.flows.fetch.http import address_allowed, fetch, make_client
+from claimwatch.flows.settings import DEFAULT_CLAIMS, FetchLimits
 from tests import faultserver as fs
 from tests.servers import FeedEntry, rss
 
@@ -151,7 +151,7 @@ def test_a_name_with_any_private_answer_is_refused(server: fs.FaultServer,
 def test_cycle_refuses_a_loopback_feed_unless_private_networks_are_allowed(
     server: fs.FaultServer, tmp_path: Path, db_url: str
 ) -> None:
-    from flows.monitor import cycle
+    from claimwatch.flows.monitor import cycle
 
     sources = tmp_path / "sources.toml"
     feed = f'[[feeds]]\nname = "Intranet"\nurl = "http://localhost:{server.port}/feed.xml"\n'

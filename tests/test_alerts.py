@@ -6,8 +6,8 @@ import json
 import re
 from datetime import UTC, datetime
 
-from flows import alerts
-from flows.alerts import AlertView, DigestView, Evidence
+from claimwatch.flows.alerts import render as alerts
+from claimwatch.flows.alerts.render import AlertView, DigestView, Evidence
 
 WHEN = datetime(2026, 2, 3, 9, 30, tzinfo=UTC)
 EVIL = "<!channel> <https://evil.example|click> <script>alert(1)</script> & co"

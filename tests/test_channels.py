@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows import alerts, channels, outbox
-from flows.channels import AlertsConfigError, Channel, Credentials
+from claimwatch.flows.alerts import channels, outbox
+from claimwatch.flows.alerts import render as alerts
+from claimwatch.flows.alerts.channels import AlertsConfigError, Channel, Credentials
 from tests.slack import Answer, SlackStandIn
 from tests.smtp import SMTPStandIn, free_port
 
@@ -170,7 +171,7 @@ def test_unreachable_webhook_is_retried_and_its_url_never_shown() -> None:
 def test_alerts_test_command_posts_to_the_channel(
         slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from flows import cli
+    from claimwatch.flows.app import cli
 
     monkeypatch.setenv("CW_TEST_HOOK", slack.url)
     path = tmp_path / "alerts.toml"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.claims import ArticleText, Claim, match, relate, status_move
-from flows.seeds import load_claims
+from claimwatch.flows.engine.claims import ArticleText, Claim, match, relate, status_move
+from claimwatch.flows.seeds import load_claims
 
 SEEDS = load_claims(Path(__file__).resolve().parent.parent / "seeds" / "claims.toml")
 FEB_1 = datetime(2026, 2, 1, 12, tzinfo=UTC)

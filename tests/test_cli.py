@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_FAILED_SOURCES, EXIT_OK, main
-from flows.demo_site import DemoSite
+from claimwatch.flows.app.cli import EXIT_FAILED_SOURCES, EXIT_OK, main
+from claimwatch.flows.app.demo_site import DemoSite
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -87,7 +87,7 @@ def test_unreachable_sources_are_named_with_the_reason_and_no_traceback(
     )
     env = {**os.environ, "PREFECT_API_URL": prefect_api, "CLAIMWATCH_HOME": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources)],
+        [sys.executable, "-m", "claimwatch.flows.app.cli", "run", "--sources", str(sources)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == EXIT_FAILED_SOURCES, proc.stderr

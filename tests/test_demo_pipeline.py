@@ -19,14 +19,14 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import select
 
-from flows import facts
-from flows.claims import same_value
-from flows.demo_site import DATA_DIR, DemoSite
-from flows.monitor import cycle
-from flows.seeds import load_claims
-from flows.settings import DEFAULT_CLAIMS
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
+from claimwatch.flows.app.demo_site import DATA_DIR, DemoSite
+from claimwatch.flows.engine import facts
+from claimwatch.flows.engine.claims import same_value
+from claimwatch.flows.monitor import cycle
+from claimwatch.flows.seeds import load_claims
+from claimwatch.flows.settings import DEFAULT_CLAIMS
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 

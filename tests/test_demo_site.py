@@ -13,8 +13,8 @@ import httpx
 import pytest
 import trafilatura
 
-from flows.demo_site import DATA_DIR, DemoSite
-from flows.seeds import load_sources
+from claimwatch.flows.app.demo_site import DATA_DIR, DemoSite
+from claimwatch.flows.seeds import load_sources
 
 FEEDS = {
     "/harborwire/rss.xml": ("application/rss+xml", "rss20"),

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from storage.db import engine_for
+from claimwatch.storage.db import engine_for
 from tests import postgres
 from tests.servers import FeedEntry, Route, SiteServer, rss
 from tests.sites import fixture_page, write_sources

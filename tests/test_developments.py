@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows.claims import ClaimMatch, Relation
-from flows.developments import KnownDevelopment, NewDevelopment, Supports, decide, summarize
+from claimwatch.flows.engine.claims import ClaimMatch, Relation
+from claimwatch.flows.engine.developments import KnownDevelopment, NewDevelopment, Supports, decide, summarize
 
 NOW = datetime(2026, 2, 3, tzinfo=UTC)
 SEED = {"status": "scheduled", "date": "2026-02-04/2026-02-05", "location": "Abu Dhabi"}

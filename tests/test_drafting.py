@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.drafting import draft
-from flows.seeds import parse_claims
+from claimwatch.flows.engine.drafting import draft
+from claimwatch.flows.seeds import parse_claims
 
 BRIEF = (Path(__file__).resolve().parent.parent / "seeds" / "brief.txt").read_text(encoding="utf-8")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.duplicates import (
+from claimwatch.flows.extract.duplicates import (
     changed,
     distance,
     fingerprint,
@@ -95,7 +95,7 @@ def _reference_fingerprint(text: str) -> int:
     """SimHash the plain way: +1/-1 per bit per shingle hash (what fingerprint() must equal)."""
     import hashlib
 
-    from flows.duplicates import _shingles
+    from claimwatch.flows.extract.duplicates import _shingles
 
     counts = [0] * 64
     for shingle in _shingles(normalize_text(text)):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows import facts
+from claimwatch.flows.engine import facts
 
 # Wednesday 28 January 2026: "next Wednesday" is 4 February, "on Saturday" (past) the 24th.
 PUBLISHED = datetime(2026, 1, 28, 9, tzinfo=UTC)

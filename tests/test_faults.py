@@ -14,12 +14,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from flows import health, pages
-from flows.http import fetch, make_client
-from flows.polling import FeedRequest, poll_one
-from flows.settings import DEFAULT_CLAIMS, FetchLimits
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion
+from claimwatch.flows.fetch import health, pages
+from claimwatch.flows.fetch.http import fetch, make_client
+from claimwatch.flows.fetch.polling import FeedRequest, poll_one
+from claimwatch.flows.settings import DEFAULT_CLAIMS, FetchLimits
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion
 from tests import faultserver as fs
 from tests.servers import FeedEntry, rss
 from tests.sites import english_corpus_pages
@@ -253,7 +253,7 @@ def _sources_toml(path: Path, servers: list[fs.FaultServer]) -> Path:
 
 
 def _timed_cycle(sources: Path, db_url: str) -> tuple[float, dict[str, Any]]:
-    from flows.monitor import cycle
+    from claimwatch.flows.monitor import cycle
 
     start = time.monotonic()
     result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)

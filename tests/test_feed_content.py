@@ -13,12 +13,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from flows import feeds
-from flows.http import make_client
-from flows.polling import FeedRequest, poll_one
-from flows.settings import DEFAULT_CLAIMS, FetchLimits
-from storage.db import engine_for, session
-from storage.models import Article, Item
+from claimwatch.flows.fetch import feeds
+from claimwatch.flows.fetch.http import make_client
+from claimwatch.flows.fetch.polling import FeedRequest, poll_one
+from claimwatch.flows.settings import DEFAULT_CLAIMS, FetchLimits
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, Item
 from tests import faultserver as fs
 from tests.servers import FeedEntry, rss
 
@@ -143,7 +143,7 @@ def test_missing_guids_key_on_the_link_the_same_on_every_poll() -> None:
 def test_guids_that_change_on_every_fetch_make_no_duplicate_articles(
     tmp_path: Path, db_url: str, prefect_api: str
 ) -> None:
-    from flows.monitor import cycle
+    from claimwatch.flows.monitor import cycle
     from tests.servers import Route, SiteServer, send
     from tests.sites import fixture_page, write_sources
 

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from flows import exports, health
-from flows.cli import main
-from flows.health import Health, after_failure, after_success, backoff
-from flows.seeds import SourceSpec
-from flows.settings import DEFAULT_CLAIMS
-from storage import queries
-from storage.db import engine_for, session
-from storage.models import Run, Source
+from claimwatch.flows.app.cli import main
+from claimwatch.flows.fetch import health
+from claimwatch.flows.fetch.health import Health, after_failure, after_success, backoff
+from claimwatch.flows.report import exports
+from claimwatch.flows.seeds import SourceSpec
+from claimwatch.flows.settings import DEFAULT_CLAIMS
+from claimwatch.storage import queries
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Run, Source
 from tests import faultserver as fs
 from tests.servers import FeedEntry, rss
 
@@ -184,7 +185,7 @@ def test_unhealthy_and_recovered_are_each_alerted_once_to_channels_taking_ops_no
     flaky_site: tuple[fs.FaultServer, Path], db_url: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flows.monitor import cycle
+    from claimwatch.flows.monitor import cycle
     from tests.slack import SlackStandIn, texts
 
     _server, sources = flaky_site
@@ -214,8 +215,8 @@ def test_unhealthy_and_recovered_are_each_alerted_once_to_channels_taking_ops_no
 
 def test_a_notice_enqueued_twice_is_one_alert_per_channel_taking_ops_notices(
         db_url: str, tmp_path: Path) -> None:
-    from flows import channels, outbox
-    from storage.models import Alert
+    from claimwatch.flows.alerts import channels, outbox
+    from claimwatch.storage.models import Alert
 
     path = tmp_path / "alerts.toml"
     config = channels.parse({"channels": [

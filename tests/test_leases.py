@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from flows import leases
-from flows.monitor import cycle
-from flows.settings import DEFAULT_CLAIMS
-from storage.db import engine_for, session
-from storage.models import Run
+from claimwatch.flows.monitor import cycle
+from claimwatch.flows.settings import DEFAULT_CLAIMS
+from claimwatch.storage import leases
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Run
 from tests.servers import FeedEntry, Route, SiteServer, rss
 from tests.sites import write_sources
 
@@ -73,7 +73,7 @@ def test_two_cycles_started_at_once_on_one_sqlite_file_one_runs_one_says_busy(
     with SiteServer() as server:
         _slow_feed(server)
         sources = write_sources(tmp_path / "sources.toml", server, ["/slow.xml"])
-        command = [sys.executable, "-m", "flows.cli", "run", "--db", db_url,
+        command = [sys.executable, "-m", "claimwatch.flows.app.cli", "run", "--db", db_url,
                    "--sources", str(sources)]
         runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]

@@ -10,17 +10,18 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from flows.articles import Extractor, extract
-from flows.ingest import ReadSummary, store_reads
-from flows.matching import match_pending
-from flows.reading import ReadRequest, ReadResult
-from flows.seeds import load_claims
-from flows.settings import DEFAULT_CLAIMS
-from storage import queries
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion, Development, Match
+from claimwatch.flows.extract.articles import extract
+from claimwatch.flows.fetch.reading import ReadRequest, ReadResult
+from claimwatch.flows.seeds import load_claims
+from claimwatch.flows.settings import DEFAULT_CLAIMS
+from claimwatch.flows.stages.ingest import ReadSummary, store_reads
+from claimwatch.flows.stages.matching import match_pending
+from claimwatch.flows.workers import WorkerPool
+from claimwatch.storage import queries
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, Development, Match
 
-DEMO = Path(__file__).resolve().parents[1] / "flows" / "demo_data"
+DEMO = Path(__file__).resolve().parents[1] / "flows" / "app" / "demo_data"
 NOW = datetime(2026, 2, 20, 12, 0, tzinfo=UTC)
 
 
@@ -35,7 +36,7 @@ def _results() -> list[ReadResult]:
     return results
 
 
-def _matched(db_url: str, pool: Extractor | None) -> tuple[list[tuple[Any, ...]], int]:
+def _matched(db_url: str, pool: WorkerPool | None) -> tuple[list[tuple[Any, ...]], int]:
     engine, claims = engine_for(db_url), load_claims(DEFAULT_CLAIMS)
     store_reads(engine, _results(), NOW, ReadSummary())
     with session(engine) as s:
@@ -57,7 +58,7 @@ def _matched(db_url: str, pool: Extractor | None) -> tuple[list[tuple[Any, ...]]
 @pytest.mark.slow
 def test_matching_ahead_in_the_pool_stores_what_matching_in_order_stores(tmp_path: Path) -> None:
     alone, developments = _matched(f"sqlite:///{tmp_path / 'alone.db'}", None)
-    with Extractor(2) as pool:
+    with WorkerPool(2) as pool:
         pooled, pooled_developments = _matched(f"sqlite:///{tmp_path / 'pool.db'}", pool)
     assert developments >= 2 and len(alone) >= 10  # a real test: claims move, articles match
     assert pooled == alone and pooled_developments == developments

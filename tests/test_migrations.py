@@ -13,10 +13,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
-from storage import db as storage_db
-from storage import schema
-from storage.db import DatabaseError, connect, engine_for, session
-from storage.models import Article, ArticleVersion, ClaimRecord, Source
+from claimwatch.storage import db as storage_db
+from claimwatch.storage import schema
+from claimwatch.storage.db import DatabaseError, connect, engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, ClaimRecord, Source
 from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ def test_db_commands_report_and_refuse_in_words(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
 
     def claimwatch(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "flows.cli", *args, "--db", url],
+        return subprocess.run([sys.executable, "-m", "claimwatch.flows.app.cli", *args, "--db", url],
                               capture_output=True, text=True, cwd=ROOT, timeout=60)
 
     assert "none (empty database)" in claimwatch("db", "version").stdout

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from flows.monitor import cycle
-from flows.settings import DEFAULT_CLAIMS
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion, Item
+from claimwatch.flows.monitor import cycle
+from claimwatch.flows.settings import DEFAULT_CLAIMS
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, Item
 from tests.servers import FeedEntry, Route, SiteServer, rss
 from tests.sites import fixture_page, serve_corpus_feed, write_sources
 

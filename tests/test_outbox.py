@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from flows import channels, cli, outbox
-from flows.demo_site import DemoSite
-from flows.monitor import cycle
-from flows.settings import DEFAULT_CLAIMS
-from storage.db import engine_for, session
-from storage.models import Alert, ClaimRecord, Development, Match
+from claimwatch.flows.alerts import channels, outbox
+from claimwatch.flows.app import cli
+from claimwatch.flows.app.demo_site import DemoSite
+from claimwatch.flows.monitor import cycle
+from claimwatch.flows.settings import DEFAULT_CLAIMS
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Alert, ClaimRecord, Development, Match
 from tests.alert_site import alerts_file, serve_round, sources_file
 from tests.conftest import ROOT
 from tests.servers import SiteServer
@@ -271,7 +272,7 @@ def _copy_database(source: Path, target: Path) -> None:
 
 
 def _cli_run(sources: Path, alerts: Path, db_url: str, env: dict[str, str]) -> int:
-    command = [sys.executable, "-m", "flows.cli", "run", "--claims", str(DEFAULT_CLAIMS),
+    command = [sys.executable, "-m", "claimwatch.flows.app.cli", "run", "--claims", str(DEFAULT_CLAIMS),
                "--sources", str(sources), "--db", db_url, "--alerts", str(alerts)]
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=300, check=False)
@@ -402,7 +403,7 @@ def test_alerts_link_the_claims_section_of_the_report_when_its_location_is_set(
 
 def test_digest_flow_sends_what_is_owed_without_polling(
         tmp_path: Path, db_url: str, site: SiteServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.monitor import digest
+    from claimwatch.flows.monitor import digest
 
     alerts = alerts_file(tmp_path, SLACK_ENV)
     monkeypatch.delenv(SLACK_ENV, raising=False)  # the channel is not configured yet

@@ -9,11 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows import articles, pages
-from flows.articles import Extractor
-from flows.http import make_client
-from flows.reading import ReadRequest, read_all
-from flows.settings import FetchLimits
+from claimwatch.flows.extract import articles
+from claimwatch.flows.fetch import pages
+from claimwatch.flows.fetch.http import make_client
+from claimwatch.flows.fetch.reading import ReadRequest, read_all
+from claimwatch.flows.settings import FetchLimits
+from claimwatch.flows.workers import WorkerPool
 from tests import faultserver as fs
 from tests.sites import fixture_page
 
@@ -76,7 +77,7 @@ def test_page_without_article_text_is_a_recorded_reason(server: fs.FaultServer,
             b"<p>Subscribe to keep reading.</p></main><footer>(c) Wire</footer></body></html>")
     server.routes["/landing"] = fs.static(body, HTML)
     request = ReadRequest(server.url("/landing"), (1,))
-    with Extractor(1) as extractor:
+    with WorkerPool(1) as extractor:
         (result,) = list(read_all(client, [request], LIMITS, extractor))
     assert result.article is None and result.error == "no article text found"
 

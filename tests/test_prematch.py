@@ -1,4 +1,4 @@
-"""Matching pages in the extraction worker as they are read (flows/prematch.py, issue 8).
+"""Matching pages in the extraction worker as they are read (flows/stages/prematch.py, issue 8).
 
 What must hold: the match stage reuses an answer only for exactly the inputs it was worked out
 from, every article of an ordinary cycle is such a hit (so the match stage no longer matches
@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from flows import claims as claim_engine
-from flows import monitor, prematch
-from flows.articles import ExtractedArticle
-from flows.claims import ArticleText, ClaimMatch
-from flows.demo_site import DemoSite
-from flows.seeds import load_claims
-from flows.settings import DEFAULT_CLAIMS
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion, Match
+from claimwatch.flows import monitor
+from claimwatch.flows.app.demo_site import DemoSite
+from claimwatch.flows.engine import claims as claim_engine
+from claimwatch.flows.engine.claims import ArticleText, ClaimMatch
+from claimwatch.flows.extract.articles import ExtractedArticle
+from claimwatch.flows.seeds import load_claims
+from claimwatch.flows.settings import DEFAULT_CLAIMS
+from claimwatch.flows.stages import prematch
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, Match
 
 CLAIMS = load_claims(DEFAULT_CLAIMS)
 SEED_STATES = {c.id: dict(c.facts) for c in CLAIMS}
@@ -32,7 +33,7 @@ TEXT = ArticleText("https://example.org/a", "Talks in Abu Dhabi", "Delegations m
 
 
 def test_an_answer_is_reused_only_for_the_same_inputs() -> None:
-    memo = prematch.Memo()
+    memo = prematch.Prematches()
     answer = prematch.Prematched(prematch.key(TEXT, CLAIMS, SEED_STATES), ())
     memo.put(answer)
     moved = {**SEED_STATES, CLAIMS[0].id: {**SEED_STATES[CLAIMS[0].id], "status": "postponed"}}
@@ -45,7 +46,7 @@ def test_an_answer_is_reused_only_for_the_same_inputs() -> None:
 
 
 def test_the_memo_is_bounded() -> None:
-    memo = prematch.Memo(limit=3)
+    memo = prematch.Prematches(limit=3)
     for n in range(5):
         memo.put(prematch.Prematched(bytes([n]), ()))
     assert len(memo) == 3
@@ -72,24 +73,23 @@ def _stored_matches(db_url: str) -> set[tuple[str, str, str]]:
 def _stages(sources: Path, db_url: str, ahead: bool) -> Any:
     _run_id, plan = monitor.prepare.fn(str(sources), db_url, False)
     monitor.poll_feeds.fn(plan.feeds, str(sources), db_url, "")
-    read = monitor.read_articles.fn(plan, str(sources), db_url, "",
-                                    str(DEFAULT_CLAIMS) if ahead else None)
-    return read, monitor.match_claims.fn(str(DEFAULT_CLAIMS), db_url, "")
+    read, answers = monitor.read_articles.fn(plan, str(sources), db_url, "",
+                                             str(DEFAULT_CLAIMS) if ahead else None)
+    return read, monitor.match_claims.fn(str(DEFAULT_CLAIMS), db_url, "", answers)
 
 
 @pytest.fixture()
 def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     """How often the match stage found an answer worked out ahead, and how often it did not."""
     seen = {"hits": 0, "misses": 0}
-    prematch.MEMO.clear()  # another test's cycle may have stopped before its match stage
-    take = prematch.MEMO.take
+    take = prematch.Prematches.take
 
-    def counting(*args: Any) -> list[ClaimMatch] | None:
-        found = take(*args)
+    def counting(self: prematch.Prematches, *args: Any) -> list[ClaimMatch] | None:
+        found = take(self, *args)
         seen["hits" if found is not None else "misses"] += 1
         return found
 
-    monkeypatch.setattr(prematch.MEMO, "take", counting)
+    monkeypatch.setattr(prematch.Prematches, "take", counting)
     yield seen
 
 
@@ -115,7 +115,7 @@ def test_a_failing_match_never_loses_the_article(monkeypatch: pytest.MonkeyPatch
         raise RuntimeError("a bug in matching")
 
     monkeypatch.setattr(claim_engine, "match", broken)
-    html = (Path(__file__).parent.parent / "flows" / "demo_data").glob("**/*.html")
+    html = (Path(__file__).parent.parent / "flows" / "app" / "demo_data").glob("**/*.html")
     page = next(p for p in html if len(p.read_text(encoding="utf-8")) > 3000)
     article, answer = prematch.extract_and_match(page.read_bytes(), "text/html",
                                                  "http://127.0.0.1/a.html", CLAIMS, SEED_STATES)

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from flows.monitor import cycle
-from flows.settings import DEFAULT_CLAIMS, PROJECT_ROOT
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion, Development, Item, Match, Source
+from claimwatch.flows.monitor import cycle
+from claimwatch.flows.settings import DEFAULT_CLAIMS, PROJECT_ROOT
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, Development, Item, Match, Source
 from tests.servers import FeedEntry, Route, SiteServer, rss
 from tests.sites import english_corpus_pages, fixture_page, write_sources
 
@@ -107,7 +107,7 @@ def _crash(at: str, sources: Path, db_url: str, api: str, log: Path) -> int:
            "CLAIMWATCH_EXTRACT_WORKERS": "2"}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", "run", "--claims", str(DEFAULT_CLAIMS),
+            [sys.executable, "-m", "claimwatch.flows.app.cli", "run", "--claims", str(DEFAULT_CLAIMS),
              "--sources", str(sources), "--db", db_url],
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from flows import report
-from flows.cli import main
-from flows.duplicates import fingerprint
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
+from claimwatch.flows.app.cli import main
+from claimwatch.flows.extract.duplicates import fingerprint
+from claimwatch.flows.report import report
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -233,9 +233,9 @@ def test_markdown_rows_link_sources_by_outlet_and_claims_to_the_report() -> None
 
 
 def test_run_artifact_carries_the_developments_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.ingest import PollSummary, ReadSummary
-    from flows.matching import MatchSummary
-    from flows.monitor import CycleSummary, _markdown
+    from claimwatch.flows.monitor import CycleSummary, _markdown
+    from claimwatch.flows.stages.ingest import PollSummary, ReadSummary
+    from claimwatch.flows.stages.matching import MatchSummary
 
     monkeypatch.delenv("CLAIMWATCH_REPORT_URL", raising=False)
     summary = CycleSummary(7, PollSummary(polled=2), ReadSummary(), MatchSummary(developments=[3]))

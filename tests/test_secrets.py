@@ -24,8 +24,8 @@ from uuid import UUID
 
 import pytest
 
-from flows.monitor import cycle
-from flows.settings import DEFAULT_CLAIMS
+from claimwatch.flows.monitor import cycle
+from claimwatch.flows.settings import DEFAULT_CLAIMS
 from tests.alert_site import serve_round, sources_file
 from tests.conftest import ROOT
 from tests.servers import SiteServer
@@ -215,7 +215,7 @@ def test_failed_deliveries_through_the_cli_leak_no_secret(
     for round_number in (1, 2):
         serve_round(site, round_number)
         done = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "run", "--claims", str(DEFAULT_CLAIMS),
+            [sys.executable, "-m", "claimwatch.flows.app.cli", "run", "--claims", str(DEFAULT_CLAIMS),
              "--sources", str(sources_file(tmp_path, site)), "--db", db_url, "--alerts",
              str(alerts)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
             check=False)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_BAD_INPUT, main
-from flows.seeds import SeedError, load_claims, load_sources
-from flows.settings import DEFAULT_CLAIMS, DEFAULT_SOURCES
+from claimwatch.flows.app.cli import EXIT_BAD_INPUT, main
+from claimwatch.flows.seeds import SeedError, load_claims, load_sources
+from claimwatch.flows.settings import DEFAULT_CLAIMS, DEFAULT_SOURCES
 
 GOOD_CLAIM = '[[claims]]\nid = "a"\nstatement = "A thing happens."\n'
 GOOD_SOURCE = '[[feeds]]\nname = "F"\nurl = "https://example.org/rss"\n'

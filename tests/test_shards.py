@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from flows import shards
-from flows.seeds import SourceSpec
+from claimwatch.flows import shards
+from claimwatch.flows.seeds import SourceSpec
 
 SPECS = [SourceSpec("feed", f"Feed {i}", f"https://news{i}.example/rss") for i in range(40)]
 

@@ -11,16 +11,15 @@ import pytest
 from sqlalchemy import func, inspect, text
 from sqlmodel import select
 
-from flows import leases
-from flows.articles import ExtractedArticle
-from flows.feeds import ParsedItem
-from flows.ingest import PollSummary, ReadSummary, store_poll, store_read
-from flows.polling import FeedPoll
-from flows.reading import ReadRequest, ReadResult
-from flows.seeds import SourceSpec
-from storage import queries, schema
-from storage.db import engine_for, session
-from storage.models import Article, ArticleVersion, Item, Source
+from claimwatch.flows.extract.articles import ExtractedArticle
+from claimwatch.flows.fetch.feeds import ParsedItem
+from claimwatch.flows.fetch.polling import FeedPoll
+from claimwatch.flows.fetch.reading import ReadRequest, ReadResult
+from claimwatch.flows.seeds import SourceSpec
+from claimwatch.flows.stages.ingest import PollSummary, ReadSummary, store_poll, store_read
+from claimwatch.storage import leases, queries, schema
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Article, ArticleVersion, Item, Source
 from tests import postgres
 
 NOW = datetime(2026, 2, 3, 9, 0, tzinfo=UTC)

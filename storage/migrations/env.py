@@ -14,10 +14,10 @@ from alembic import context
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from flows import settings
-from storage.db import connect
-from storage.models import UTCDateTime
+import claimwatch.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from claimwatch.flows import settings
+from claimwatch.storage.db import connect
+from claimwatch.storage.models import UTCDateTime
 
 config = context.config
 target_metadata = SQLModel.metadata

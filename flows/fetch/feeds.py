@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from flows.seeds import check_url
+from claimwatch.flows.seeds import check_url
 
 # Above this share of empty or repeated GUIDs the feed's GUIDs are not identities (FreshRSS: 5 %).
 WEAK_GUID_SHARE = 0.05

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC
 from threading import Lock
 
-from flows import claims as claim_engine
-from flows.articles import ExtractedArticle, extract_page
-from flows.claims import ArticleText, Claim, ClaimMatch
-from flows.urls import resolve_canonical
+from claimwatch.flows.engine import claims as claim_engine
+from claimwatch.flows.engine.claims import ArticleText, Claim, ClaimMatch
+from claimwatch.flows.extract.articles import ExtractedArticle, extract_page
+from claimwatch.flows.fetch.urls import resolve_canonical
 
 States = Mapping[str, Mapping[str, str]]
 MAX_REMEMBERED = 50_000  # digests and (mostly empty) match lists: a few MB at most
@@ -71,8 +71,12 @@ def extract_and_match(body: bytes, content_type: str, url: str, claims: Sequence
     return article, Prematched(key(text, claims, states), tuple(found))
 
 
-class Memo:
-    """Answers worked out ahead, by digest; each is taken once. Thread-safe, bounded."""
+class Prematches:
+    """Answers worked out ahead, by digest; each is taken once. Thread-safe, bounded.
+
+    The read stage fills one and hands it to the match stage of the same cycle; a match stage
+    given none (or run elsewhere) finds nothing and matches everything itself.
+    """
 
     def __init__(self, limit: int = MAX_REMEMBERED) -> None:
         self._answers: OrderedDict[bytes, tuple[ClaimMatch, ...]] = OrderedDict()
@@ -100,7 +104,3 @@ class Memo:
     def __len__(self) -> int:
         return len(self._answers)
 
-
-# The read stage fills it, the match stage of the same cycle (same process) takes from it; a
-# match stage run elsewhere finds nothing and matches everything itself.
-MEMO = Memo()

@@ -11,11 +11,11 @@ from itertools import islice
 
 import httpx
 
-from flows import feeds
-from flows.articles import Extractor
-from flows.feeds import ParsedFeed, ParsedItem
-from flows.http import HostLimiter, fetch
-from flows.settings import FetchLimits
+from claimwatch.flows.fetch import feeds
+from claimwatch.flows.fetch.feeds import ParsedFeed, ParsedItem
+from claimwatch.flows.fetch.http import HostLimiter, fetch
+from claimwatch.flows.settings import FetchLimits
+from claimwatch.flows.workers import WorkerPool
 
 log = logging.getLogger("claimwatch.feeds")
 
@@ -55,11 +55,11 @@ def _conditional_headers(request: FeedRequest) -> dict[str, str]:
     return headers
 
 
-# feeds.parse, or a stand-in running it elsewhere (parse_in: the extraction pool).
+# feeds.parse, or a stand-in running it elsewhere (parse_in: the worker pool).
 Parse = Callable[[bytes, str, int, datetime], ParsedFeed]
 
 
-def parse_in(pool: Extractor) -> Parse:
+def parse_in(pool: WorkerPool) -> Parse:
     """feeds.parse run in `pool`: parsing is CPU-bound Python (feedparser), so in the fetching
     process it used one core while the other waited (1,000 feeds x 20 entries: 18 s of CPU)."""
     def parse(data: bytes, base_url: str, max_items: int, now: datetime) -> ParsedFeed:

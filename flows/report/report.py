@@ -22,11 +22,11 @@ import jinja2
 import markupsafe
 from sqlalchemy.engine import Engine
 
-from flows import settings
-from flows.duplicates import near_duplicate
-from storage import queries
-from storage.db import session
-from storage.models import ClaimRecord, Development
+from claimwatch.flows import settings
+from claimwatch.flows.extract.duplicates import near_duplicate
+from claimwatch.storage import queries
+from claimwatch.storage.db import session
+from claimwatch.storage.models import ClaimRecord, Development
 
 TEMPLATES = Path(__file__).with_name("templates")
 INDEX = "index.html"

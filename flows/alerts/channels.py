@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from flows import alerts
-from flows.seeds import SeedError
+from claimwatch.flows.alerts import render as alerts
+from claimwatch.flows.seeds import SeedError
 
 ALERTING = ("confirms", "updates", "contradicts")  # "mentions" never alert
 KINDS = ("slack", "email")
@@ -576,7 +576,7 @@ def resolve(path: str | None) -> AlertsConfig | None:
     if path == "":
         return None
     if path is None:
-        from flows.settings import DEFAULT_ALERTS
+        from claimwatch.flows.settings import DEFAULT_ALERTS
 
         return load(DEFAULT_ALERTS) if DEFAULT_ALERTS.is_file() else None
     return load(Path(path))

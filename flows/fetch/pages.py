@@ -9,10 +9,10 @@ from urllib.parse import urljoin
 
 import httpx
 
-from flows.charsets import decode
-from flows.http import Fetched, fetch
-from flows.seeds import check_url
-from flows.settings import FetchLimits
+from claimwatch.flows.fetch.charsets import decode
+from claimwatch.flows.fetch.http import Fetched, fetch
+from claimwatch.flows.seeds import check_url
+from claimwatch.flows.settings import FetchLimits
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 META_TAG = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)

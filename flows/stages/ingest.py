@@ -16,17 +16,18 @@ from queue import Empty, Full, Queue
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from flows import duplicates, outbox
-from flows.articles import ExtractedArticle
-from flows.channels import AlertsConfig
-from flows.health import Notice
-from flows.polling import FeedPoll, FeedRequest
-from flows.reading import ReadRequest, ReadResult
-from flows.seeds import SourceSpec
-from flows.urls import canonicalize, resolve_canonical
-from storage import queries
-from storage.db import session
-from storage.models import Article, ArticleVersion, Item, Source
+from claimwatch.flows.alerts import outbox
+from claimwatch.flows.alerts.channels import AlertsConfig
+from claimwatch.flows.extract import duplicates
+from claimwatch.flows.extract.articles import ExtractedArticle
+from claimwatch.flows.fetch.health import Notice
+from claimwatch.flows.fetch.polling import FeedPoll, FeedRequest
+from claimwatch.flows.fetch.reading import ReadRequest, ReadResult
+from claimwatch.flows.fetch.urls import canonicalize, resolve_canonical
+from claimwatch.flows.seeds import SourceSpec
+from claimwatch.storage import queries
+from claimwatch.storage.db import session
+from claimwatch.storage.models import Article, ArticleVersion, Item, Source
 
 MAX_READ_ATTEMPTS = 3  # a page that keeps timing out is given up after this many cycles
 # Results per transaction at most: SQLite through sqlmodel costs ~1.8 ms per article committed

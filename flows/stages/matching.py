@@ -11,15 +11,18 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from flows import claims as claim_engine
-from flows import crashpoints, developments, outbox, prematch
-from flows.articles import Extractor
-from flows.channels import AlertsConfig
-from flows.claims import ArticleText, Claim, ClaimMatch
-from flows.developments import KnownDevelopment, NewDevelopment, Supports
-from storage import queries
-from storage.db import session
-from storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
+from claimwatch.flows import crashpoints
+from claimwatch.flows.alerts import outbox
+from claimwatch.flows.alerts.channels import AlertsConfig
+from claimwatch.flows.engine import claims as claim_engine
+from claimwatch.flows.engine import developments
+from claimwatch.flows.engine.claims import ArticleText, Claim, ClaimMatch
+from claimwatch.flows.engine.developments import KnownDevelopment, NewDevelopment, Supports
+from claimwatch.flows.stages.prematch import Prematches
+from claimwatch.flows.workers import WorkerPool
+from claimwatch.storage import queries
+from claimwatch.storage.db import session
+from claimwatch.storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
 
 log = logging.getLogger("claimwatch.matching")
 BATCH = 200  # versions listed at a time
@@ -102,12 +105,12 @@ def _text(version: ArticleVersion, article: Article) -> ArticleText:
 
 
 def _guess(text: ArticleText, claims: Sequence[Claim], states: dict[str, dict[str, str]],
-           pool: Extractor | None) -> Future[list[ClaimMatch]] | None:
+           pool: WorkerPool | None, ahead: Prematches | None) -> Future[list[ClaimMatch]] | None:
     """claims.match on these states: as worked out while the page was read, else in the pool."""
-    ahead = prematch.MEMO.take(text, claims, states)
-    if ahead is not None:
+    found = ahead.take(text, claims, states) if ahead is not None else None
+    if found is not None:
         done: Future[list[ClaimMatch]] = Future()
-        done.set_result(ahead)
+        done.set_result(found)
         return done
     return pool.call(claim_engine.match, text, claims, states) if pool else None
 
@@ -126,8 +129,8 @@ def _found(guess: Future[list[ClaimMatch]] | None, guessed_with: dict[str, dict[
 
 
 def _match_batch(s: Session, version_ids: Sequence[int], claims: Sequence[Claim], now: datetime,
-                 summary: MatchSummary, alerts: AlertsConfig | None, pool: Extractor | None
-                 ) -> None:
+                 summary: MatchSummary, alerts: AlertsConfig | None, pool: WorkerPool | None,
+                 ahead: Prematches | None) -> None:
     # Workers matching at once: each version is taken by one (its matches can then never be
     # stored twice), and decisions about claims are made one transaction at a time.
     taken = queries.take_versions(s, version_ids, now)
@@ -140,7 +143,7 @@ def _match_batch(s: Session, version_ids: Sequence[int], claims: Sequence[Claim]
     # Matched in the pool on the states as they are now, while this thread records in order;
     # a version after a new development (rare) is matched again on the states it changed.
     states = batch.states()
-    guesses = [_guess(text, claims, states, pool) for text in texts]
+    guesses = [_guess(text, claims, states, pool, ahead) for text in texts]
     for (version, article), text, guess in zip(rows, texts, guesses, strict=True):
         try:
             matches = _found(guess, states, text, claims, batch)
@@ -157,12 +160,13 @@ def _match_batch(s: Session, version_ids: Sequence[int], claims: Sequence[Claim]
 
 
 def match_pending(engine: Engine, claims: Sequence[Claim], now: datetime,
-                  alerts: AlertsConfig | None = None, pool: Extractor | None = None
-                  ) -> MatchSummary:
+                  alerts: AlertsConfig | None = None, pool: WorkerPool | None = None,
+                  ahead: Prematches | None = None) -> MatchSummary:
     """Compare every unmatched version with every claim, a batch of versions per transaction.
 
     With `alerts`, each new development's pending alerts are written in its transaction.
-    With `pool`, claims.match runs there, ahead of the one thread that decides and records.
+    With `pool`, claims.match runs there, ahead of the one thread that decides and records;
+    `ahead` holds what the read stage already worked out while it read the pages.
     """
     summary = MatchSummary()
     size = 1  # doubling up to the maximum: a short cycle still commits nearly version by version
@@ -174,7 +178,7 @@ def match_pending(engine: Engine, claims: Sequence[Claim], now: datetime,
         while pending:
             chunk, pending = pending[:size], pending[size:]
             with session(engine) as s:
-                _match_batch(s, chunk, claims, now, summary, alerts, pool)
+                _match_batch(s, chunk, claims, now, summary, alerts, pool, ahead)
             crashpoints.reached("after-matches-stored")  # these versions' matches committed
             if summary.developments:  # a development and its alerts are committed
                 crashpoints.reached("after-development-stored")

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flows import settings
-from flows.seeds import SeedError, load_claims, load_sources
+from claimwatch.flows import settings
+from claimwatch.flows.seeds import SeedError, load_claims, load_sources
 
 EXIT_OK, EXIT_FAILED_SOURCES, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -27,7 +27,7 @@ def _quiet_prefect() -> None:
 
 
 def _engine(args: argparse.Namespace) -> Any:
-    from storage import db
+    from claimwatch.storage import db
 
     return db.engine_for(settings.database_url(args.db))
 
@@ -62,8 +62,8 @@ def run_cycle(claims: Path, sources: Path, db_url: str | None, respect_backoff: 
               alerts_path: str | None = None, shard: str | None = None) -> dict[str, Any]:
     """Run one cycle through Prefect (a temporary local server when none is configured)."""
     _quiet_prefect()
-    from flows.monitor import cycle
-    from flows.progress import on_terminal
+    from claimwatch.flows.monitor import cycle
+    from claimwatch.flows.progress import on_terminal
 
     with on_terminal():
         return cycle(claims_path=str(claims), sources_path=str(sources), db_url=db_url,
@@ -73,7 +73,7 @@ def run_cycle(claims: Path, sources: Path, db_url: str | None, respect_backoff: 
 def cmd_run(args: argparse.Namespace) -> int:
     load_claims(args.claims)  # fail fast, before Prefect starts or anything is written
     load_sources(args.sources)
-    from flows import channels
+    from claimwatch.flows.alerts import channels
 
     alerts_path = None if args.alerts is None else str(args.alerts)
     channels.resolve(alerts_path)  # a bad alerts.toml fails here too
@@ -84,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(_summary_text(result))
     if result.get("alerts"):
-        from flows import outbox
+        from claimwatch.flows.alerts import outbox
 
         print("\n".join(f"  {line}" for line in outbox.report(result["alerts"])))
     failed = result["poll"]["failed"] or result["read"]["failed_pages"]
@@ -102,7 +102,7 @@ def _since(value: str | None) -> datetime | None:
 
 
 def cmd_developments(args: argparse.Namespace) -> int:
-    from flows import exports
+    from claimwatch.flows.report import exports
 
     rows = exports.developments(_engine(args), args.claim, _since(args.since))
     print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json
@@ -111,7 +111,7 @@ def cmd_developments(args: argparse.Namespace) -> int:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from flows import exports
+    from claimwatch.flows.report import exports
 
     if args.action == "draft":
         return _draft(args.file)
@@ -126,7 +126,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def _draft(file: Path | None) -> int:
     if file is None:
         raise SystemExit("error: claims draft needs a FILE (the brief to draft claims from)")
-    from flows import drafting
+    from claimwatch.flows.engine import drafting
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -137,21 +137,21 @@ def _draft(file: Path | None) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from flows import exports
+    from claimwatch.flows.report import exports
 
     print(json.dumps(exports.export(_engine(args)), indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from flows import exports
+    from claimwatch.flows.report import exports
 
     print(exports.sources_text(_engine(args)))
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from flows import report
+    from claimwatch.flows.report import report
 
     print(report.write(_engine(args), args.out, args.claim, _since(args.since)))
     return EXIT_OK
@@ -168,7 +168,7 @@ def _report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from flows.demo import run_demo
+    from claimwatch.flows.app.demo import run_demo
 
     return run_demo(args.db, print)
 
@@ -177,14 +177,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     load_claims(args.claims)  # fail fast, before Prefect starts
     load_sources(args.sources)
     _quiet_prefect()
-    from flows.serve import serve
+    from claimwatch.flows.app.serve import serve
 
     serve(args.claims, args.sources, args.alerts, args.db, args.cron, args.digest_cron)
     return EXIT_OK
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from storage import db, schema
+    from claimwatch.storage import db, schema
 
     url = settings.database_url(args.db)
     engine, where = db.connect(url), db.redact(url)
@@ -203,7 +203,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def _deploy_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    from flows.serve import DEFAULT_CRON, DIGEST_CRON
+    from claimwatch.flows.app.serve import DEFAULT_CRON, DIGEST_CRON
 
     serve = sub.add_parser("serve", parents=[common],
                            help="run the monitor on a schedule on this machine (Prefect serve)")
@@ -236,7 +236,7 @@ def _alerts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _alerts_config(args: argparse.Namespace) -> Any:
-    from flows import channels
+    from claimwatch.flows.alerts import channels
 
     config = channels.resolve(None if args.alerts is None else str(args.alerts))
     if config is None:
@@ -255,7 +255,7 @@ def _alert_line(row: dict[str, Any]) -> str:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from flows import outbox
+    from claimwatch.flows.alerts import outbox
 
     now = datetime.now(UTC)
     if args.action == "test":
@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from storage.db import DatabaseError
+        from claimwatch.storage.db import DatabaseError
 
         if isinstance(exc, DatabaseError):
             print(f"error: {exc}", file=sys.stderr)

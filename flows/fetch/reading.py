@@ -9,12 +9,14 @@ from itertools import islice
 
 import httpx
 
-from flows import pages, prematch
-from flows.articles import ExtractedArticle, Extractor
-from flows.claims import Claim
-from flows.http import HostLimiter
-from flows.prematch import Prematched, States
-from flows.settings import FetchLimits
+from claimwatch.flows.engine.claims import Claim
+from claimwatch.flows.extract.articles import ExtractedArticle
+from claimwatch.flows.fetch import pages
+from claimwatch.flows.fetch.http import HostLimiter
+from claimwatch.flows.settings import FetchLimits
+from claimwatch.flows.stages import prematch
+from claimwatch.flows.stages.prematch import Prematched, States
+from claimwatch.flows.workers import WorkerPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ class ReadResult:
     final_url: str
     article: ExtractedArticle | None = None
     error: str | None = None
-    prematched: Prematched | None = None  # claims.match worked out ahead (flows/prematch.py)
+    prematched: Prematched | None = None  # claims.match worked out ahead (flows/stages/prematch.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +46,16 @@ class MatchAhead:
     states: States
 
 
-def _extract(extractor: Extractor, page: pages.FetchedPage, ahead: MatchAhead | None
+def _extract(extractor: WorkerPool, page: pages.FetchedPage, ahead: MatchAhead | None
              ) -> tuple[ExtractedArticle | None, Prematched | None]:
     if ahead is None:
-        return extractor.submit(page.body, page.content_type, page.url).result(), None
+        return extractor.extract(page.body, page.content_type, page.url).result(), None
     return extractor.call(prematch.extract_and_match, page.body, page.content_type, page.url,
                           ahead.claims, ahead.states).result()
 
 
 def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
-              limiter: HostLimiter, extractor: Extractor, ahead: MatchAhead | None
+              limiter: HostLimiter, extractor: WorkerPool, ahead: MatchAhead | None
               ) -> ReadResult:
     with limiter(request.url):
         page = pages.get(client, request.url, limits)
@@ -69,7 +71,7 @@ def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
 
 
 def read_all(client: httpx.Client, requests: Sequence[ReadRequest], limits: FetchLimits,
-             extractor: Extractor, ahead: MatchAhead | None = None) -> Iterator[ReadResult]:
+             extractor: WorkerPool, ahead: MatchAhead | None = None) -> Iterator[ReadResult]:
     """Yield results as they complete, with a bounded number of pages in flight.
 
     Fetch threads block on extraction, and only a window of requests is submitted at a time, so

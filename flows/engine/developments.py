@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flows.claims import TRACKED_SLOTS, ClaimMatch, Relation, same_value
-from flows.duplicates import near_duplicate
+from claimwatch.flows.engine.claims import TRACKED_SLOTS, ClaimMatch, Relation, same_value
+from claimwatch.flows.extract.duplicates import near_duplicate
 
 
 @dataclass(frozen=True, slots=True)

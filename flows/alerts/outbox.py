@@ -24,13 +24,15 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from flows import alerts, channels, crashpoints
-from flows.channels import AlertsConfig, Channel, Credentials, Delivery, Sent
-from flows.health import Notice
-from flows.report import claim_url
-from storage import queries
-from storage.db import session
-from storage.models import (
+from claimwatch.flows import crashpoints
+from claimwatch.flows.alerts import channels
+from claimwatch.flows.alerts import render as alerts
+from claimwatch.flows.alerts.channels import AlertsConfig, Channel, Credentials, Delivery, Sent
+from claimwatch.flows.fetch.health import Notice
+from claimwatch.flows.report.report import claim_url
+from claimwatch.storage import queries
+from claimwatch.storage.db import session
+from claimwatch.storage.models import (
     Alert,
     Article,
     ArticleVersion,

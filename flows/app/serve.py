@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from flows import settings
+from claimwatch.flows import settings
 
 DEFAULT_CRON = "*/15 * * * *"  # RELIABILITY.md: poll interval of 15 minutes at the least
 DIGEST_CRON = "0 7 * * *"  # daily, 07:00 in the server's time zone
@@ -38,7 +38,7 @@ def _cancel_new() -> Any:
 def deployments(claims: Path, sources: Path, alerts: Path | None, cron: str,
                 digest_cron: str) -> list[Any]:
     """The monitor deployment and the daily digest deployment."""
-    from flows import monitor
+    from claimwatch.flows import monitor
 
     parameters: dict[str, Any] = {"claims_path": str(claims), "sources_path": str(sources)}
     if alerts is not None:

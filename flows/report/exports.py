@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from storage import queries
-from storage.db import session
-from storage.models import Article, ArticleVersion, Development, Match
+from claimwatch.storage import queries
+from claimwatch.storage.db import session
+from claimwatch.storage.models import Article, ArticleVersion, Development, Match
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -107,7 +107,7 @@ def sources_text(engine: Engine) -> str:
     """Each source's last status, error score, last success and next poll."""
     from sqlmodel import select
 
-    from storage.models import Source
+    from claimwatch.storage.models import Source
 
     with session(engine) as s:
         rows = list(s.exec(select(Source).order_by(Source.id)).all())  # type: ignore[arg-type]

@@ -21,9 +21,9 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from storage import queries
-from storage.db import session
-from storage.models import Lease
+from claimwatch.storage import queries
+from claimwatch.storage.db import session
+from claimwatch.storage.models import Lease
 
 TTL = timedelta(minutes=10)  # under the 15-minute schedule: a crashed run never costs two
 RENEW_EVERY = TTL / 4

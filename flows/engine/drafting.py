@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from flows import facts as fx
+from claimwatch.flows.engine import facts as fx
 
 MAX_CLAIMS = 12
 _MIN_WORTH = 2

@@ -20,8 +20,8 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from flows.seeds import check_url
-from flows.settings import USER_AGENT, FetchLimits
+from claimwatch.flows.seeds import check_url
+from claimwatch.flows.settings import USER_AGENT, FetchLimits
 
 REDIRECTS = {301, 302, 303, 307, 308}
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "retry-after", "content-encoding")

@@ -6,8 +6,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from flows import settings
-from flows.demo_site import DemoSite
+from claimwatch.flows import settings
+from claimwatch.flows.app.demo_site import DemoSite
 
 
 def demo_database(explicit: str | None) -> str:
@@ -22,9 +22,9 @@ def demo_database(explicit: str | None) -> str:
 
 def run_demo(db: str | None, say: Callable[[str], None]) -> int:
     """Serve each round of the demo site on 127.0.0.1, run a cycle, show what moved."""
-    from flows import exports
-    from flows.cli import run_cycle
-    from storage.db import engine_for
+    from claimwatch.flows.app.cli import run_cycle
+    from claimwatch.flows.report import exports
+    from claimwatch.storage.db import engine_for
 
     db_url = demo_database(db)
     with tempfile.TemporaryDirectory(prefix="claimwatch-demo-") as tmp, DemoSite() as site:

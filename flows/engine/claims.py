@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Literal
 
-from flows import facts as fx
+from claimwatch.flows.engine import facts as fx
 
 Relation = Literal["confirms", "updates", "contradicts", "mentions"]
 RELATIONS: tuple[Relation, ...] = ("confirms", "updates", "contradicts", "mentions")

@@ -1,0 +1,1 @@
+"""Article text and identity: trafilatura extraction, text hashes and near-duplicate fingerprints."""

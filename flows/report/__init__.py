@@ -1,0 +1,1 @@
+"""What people read: the HTML timeline report, markdown for the Prefect UI, export and CLI text."""
