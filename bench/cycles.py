@@ -96,7 +96,7 @@ def _patched(targets: list[tuple[Any, str, Any]]) -> Iterator[None]:
 
 
 def _probe_targets(probes: Probes, direct: bool) -> list[tuple[Any, str, Any]]:
-    # Feeds are parsed in the extraction pool (flows/polling.parse_in): their CPU is the
+    # Feeds are parsed in the extraction pool (flows/fetch/polling.parse_in): their CPU is the
     # children's. Only the inline parser (one worker) runs here, in the polling threads.
     targets: list[tuple[Any, str, Any]] = [
         (reading.pages, "get", _cpu_timed(reading.pages.get, probes, "fetch_cpu_s")),

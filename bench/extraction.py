@@ -28,7 +28,7 @@ def default_text(html: str, url: str) -> str | None:
 
 
 def claimwatch_text(html: str, url: str) -> str | None:
-    """claimwatch's extraction as the cycle runs it (flows.articles.extract)."""
+    """claimwatch's extraction as the cycle runs it (claimwatch.flows.extract.articles.extract)."""
     found = articles.extract(html, url)
     return found.text if found else None
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import signal
 
-ENV = "CLAIMWATCH_CRASH_AT"
+from claimwatch.flows import settings
 
 
 def reached(name: str) -> None:
     """Kill this process, without cleanup, when the crash point `name` is armed."""
-    if os.environ.get(ENV) == name:
+    if settings.crash_at() == name:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,53 +15,29 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from claimwatch.flows import crashpoints, settings, shards
-from claimwatch.flows.alerts import channels, outbox
+from claimwatch.flows.alerts import config as alert_config
+from claimwatch.flows.alerts import delivery
 from claimwatch.flows.alerts.outbox import DeliverySummary
+from claimwatch.flows.cycle import CycleSummary
 from claimwatch.flows.fetch.http import make_client
 from claimwatch.flows.fetch.polling import FeedRequest, parse_in, poll_all
 from claimwatch.flows.fetch.reading import MatchAhead, read_all
 from claimwatch.flows.progress import reporter
-from claimwatch.flows.report.report import markdown_rows
+from claimwatch.flows.report import markdown
 from claimwatch.flows.seeds import load_claims, load_sources
-from claimwatch.flows.stages.ingest import (
-    PollPlan,
-    PollSummary,
-    ReadSummary,
-    batches,
-    plan_polls,
-    plan_reads,
-    store_poll,
-    store_reads,
-)
 from claimwatch.flows.stages.matching import MatchSummary, match_pending
+from claimwatch.flows.stages.polls import PollPlan, PollSummary, plan_polls, store_poll
 from claimwatch.flows.stages.prematch import Prematches
+from claimwatch.flows.stages.reads import ReadSummary, batches, plan_reads, store_reads
 from claimwatch.flows.workers import WorkerPool
-from claimwatch.storage import db, leases, queries
+from claimwatch.storage import claims as records
+from claimwatch.storage import db, leases, runs
 from claimwatch.storage.models import Development, Run
 
 # Tasks pass ids, paths and small frozen values; never clients, sessions or HTML
 # (Prefect hashes task inputs, PrefectHQ/prefect#16557). Results are not persisted: the
 # database is the record, and nothing secret can leak into a result store.
 TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
-
-
-@dataclass(slots=True)
-class CycleSummary:
-    """What one cycle did, as the CLI prints it and the artifact shows it."""
-
-    run_id: int
-    poll: PollSummary
-    read: ReadSummary
-    match: MatchSummary
-    developments: list[dict[str, Any]] = field(default_factory=list)
-    alerts: DeliverySummary | None = None
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.poll.failed or self.read.failed_pages)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _engine(db_url: str | None) -> Any:
@@ -76,7 +52,7 @@ def prepare(sources_path: str, db_url: str | None, respect_backoff: bool,
     now = datetime.now(UTC)
     sources = shards.select(load_sources(Path(sources_path)).sources, shards.parse(shard))
     with db.session(engine) as s:
-        run_id = queries.start_run(s, now).id
+        run_id = runs.start_run(s, now).id
     return run_id, plan_polls(engine, sources, now, respect_backoff)  # type: ignore[return-value]
 
 
@@ -89,7 +65,7 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str
                alerts_path: str | None = None) -> PollSummary:
     """Poll every due feed in parallel; store each feed's items as its answer arrives."""
     engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
-    alerts = channels.resolve(alerts_path)  # a source turning unhealthy is alerted once
+    alerts = alert_config.resolve(alerts_path)  # a source turning unhealthy is alerted once
     summary = PollSummary()
     progress = reporter()
     progress.start("polling feeds", len(requests))
@@ -112,8 +88,8 @@ def _match_ahead(engine: Any, claims_path: str | None) -> MatchAhead | None:
         return None
     claims = load_claims(Path(claims_path))
     with db.session(engine) as s:
-        states = {r.id: dict(r.state) for r in queries.claim_records(s)}
-    # A claim not stored yet starts from its seed facts (queries.sync_claims).
+        states = {r.id: dict(r.state) for r in records.claim_records(s)}
+    # A claim not stored yet starts from its seed facts (storage/claims.sync_claims).
     return MatchAhead(claims, {c.id: states.get(c.id, dict(c.facts)) for c in claims})
 
 
@@ -127,7 +103,7 @@ def read_articles(plan: PollPlan, sources_path: str, db_url: str | None,
     the match stage to reuse.
     """
     engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
-    alerts = channels.resolve(alerts_path)  # a watched page turning unhealthy is alerted once
+    alerts = alert_config.resolve(alerts_path)  # a watched page turning unhealthy is alerted once
     requests = plan_reads(engine, [f.source_id for f in plan.feeds], plan.page_source_ids, now)
     ahead = _match_ahead(engine, claims_path)
     summary, answers = ReadSummary(), Prematches()
@@ -135,7 +111,7 @@ def read_articles(plan: PollPlan, sources_path: str, db_url: str | None,
     progress.start("reading articles", len(requests))
     with make_client(limits, _allow_private(sources_path)) as client, \
             WorkerPool(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
-        # One transaction per batch of what is ready (flows/ingest.py: the writer bounds the cycle)
+        # One transaction per batch of what is ready (stages/reads.py: the writer bounds the cycle)
         for batch in batches(read_all(client, requests, limits, extractor, ahead)):
             store_reads(engine, batch, now, summary, alerts)
             for result in batch:
@@ -154,20 +130,20 @@ def match_claims(claims_path: str, db_url: str | None, alerts_path: str | None =
     claims = load_claims(Path(claims_path))
     engine = _engine(db_url)
     with db.session(engine) as s:
-        queries.sync_claims(s, claims, datetime.now(UTC))
+        records.sync_claims(s, claims, datetime.now(UTC))
     # The extraction pool again: claims.match runs there, decisions stay in this one thread.
     with WorkerPool(settings.extract_workers()) as pool:
-        return match_pending(engine, claims, datetime.now(UTC), channels.resolve(alerts_path),
+        return match_pending(engine, claims, datetime.now(UTC), alert_config.resolve(alerts_path),
                              pool, ahead)
 
 
 @task(name="deliver alerts", **TASK_OPTIONS)
 def deliver_alerts(alerts_path: str | None, db_url: str | None) -> DeliverySummary | None:
     """Send the alerts that are due (the outbox); secrets are read here, never passed in."""
-    config = channels.resolve(alerts_path)
+    config = alert_config.resolve(alerts_path)
     if config is None:
         return None
-    return outbox.deliver(_engine(db_url), config)
+    return delivery.deliver(_engine(db_url), config)
 
 
 def _developments_table(engine: Any, ids: list[int]) -> list[dict[str, Any]]:
@@ -177,43 +153,11 @@ def _developments_table(engine: Any, ids: list[int]) -> list[dict[str, Any]]:
             dev = s.get(Development, development_id)
             if dev is None:
                 continue
-            sources = queries.sources_of(s, development_id)
+            sources = records.sources_of(s, development_id)
             rows.append({"id": dev.id, "claim": dev.claim_id, "relation": dev.relation,
                          "summary": dev.summary, "urls": [a.url for _, _, a in sources],
                          "outlets": [a.outlet for _, _, a in sources]})
     return rows
-
-
-def _markdown(summary: CycleSummary) -> str:
-    p, r, m = summary.poll, summary.read, summary.match
-    lines = [
-        f"## claimwatch cycle {summary.run_id}",
-        "",
-        "| feeds polled | not modified | sources failed | new articles | new versions | matches"
-        " | developments |",
-        "|---|---|---|---|---|---|---|",
-        f"| {p.polled} | {p.not_modified} | {len(p.failed) + len(r.failed_pages)}"
-        f" | {r.new_articles} | {r.new_versions}"
-        f" | {m.matches} | {len(m.developments)} |",
-        "",
-    ]
-    if summary.developments:
-        # The report's own table: escaped text, http(s) links by outlet, claims linked to
-        # their section of the report when $CLAIMWATCH_REPORT_URL says where it lives.
-        lines += ["### Developments", "", *markdown_rows(summary.developments)]
-    if m.failed:  # a bug in matching, never silent (flows/matching.py)
-        lines += ["", "### Matching failed", ""]
-        lines += [f"- {url}: {why}" for url, why in sorted(m.failed.items())]
-    failed = {**p.failed, **r.failed_pages}
-    if failed:
-        lines += ["", "### Failed sources", ""]
-        lines += [f"- {name}: {reason}" for name, reason in sorted(failed.items())]
-    if summary.alerts is not None:
-        lines += ["", "### Alerts", "", *outbox.report(summary.alerts)]
-    if p.notices or r.notices:
-        lines += ["", "### Source health", ""]
-        lines += [f"- {n['kind'].upper()}: {n['text']}" for n in [*p.notices, *r.notices]]
-    return "\n".join(lines)
 
 
 @task(name="finish", **TASK_OPTIONS)
@@ -227,7 +171,7 @@ def finish(summary: CycleSummary, db_url: str | None) -> None:
             run.finished_at = datetime.now(UTC)
             run.status = "failed sources" if summary.failed else "ok"
             run.summary = summary.as_dict()
-    create_markdown_artifact(_markdown(summary), key="claimwatch-cycle",
+    create_markdown_artifact(markdown.cycle(summary), key="claimwatch-cycle",
                              description="What this claimwatch cycle found")
 
 
@@ -247,7 +191,7 @@ def cycle(
     Another cycle running on the same sources: returns {"busy": why} having done nothing.
     """
     load_claims(Path(claims_path))  # bad seeds fail here, before anything is written
-    channels.resolve(alerts_path)  # and so does a bad alerts.toml
+    alert_config.resolve(alerts_path)  # and so does a bad alerts.toml
     shards.parse(shard)  # and so does a bad shard
     with leases.hold(_engine(db_url), leases.name_for(shard)) as lease:
         if isinstance(lease, leases.Busy):  # ends cleanly, and says so (deploy/README.md)

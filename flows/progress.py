@@ -31,6 +31,7 @@ class Bars:
     """rich progress bars on stderr (rich ships with Prefect)."""
 
     def __init__(self) -> None:
+        # rich.progress costs ~0.1 s to import: only a run on a terminal, showing bars, pays it.
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,

@@ -1,45 +1,40 @@
-"""The one module that reads the environment: paths, database URL and fetch limits."""
+"""The one module that reads the environment: paths, database URL, fetch limits, Prefect defaults.
+
+Values come from `CLAIMWATCH_*` variables, checked by pydantic-settings: a bad one is refused
+with a line naming the variable and what it accepts (SettingsError), before anything is written.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# In a checkout this is the repository; in an installed claimwatch, site-packages/claimwatch,
+# where the seeds ship as package data (pyproject.toml): both hold seeds/ beside flows/.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CLAIMS = PROJECT_ROOT / "seeds" / "claims.toml"
-DEFAULT_SOURCES = PROJECT_ROOT / "seeds" / "sources.toml"
-DEFAULT_ALERTS = PROJECT_ROOT / "seeds" / "alerts.toml"
+SEEDS = PROJECT_ROOT / "seeds"
+DEFAULT_CLAIMS = SEEDS / "claims.toml"
+DEFAULT_SOURCES = SEEDS / "sources.toml"
+DEFAULT_ALERTS = SEEDS / "alerts.toml"
 USER_AGENT = "claimwatch/0.1 (+https://github.com/claimwatch/claimwatch)"
+PREFIX = "CLAIMWATCH_"
+
+Seconds = Annotated[float, Field(gt=0)]
+Count = Annotated[int, Field(ge=1)]
 
 
-def data_dir() -> Path:
-    """Where the embedded SQLite database lives: $CLAIMWATCH_HOME or ~/.claimwatch."""
-    home = os.environ.get("CLAIMWATCH_HOME")
-    return Path(home) if home else Path.home() / ".claimwatch"
-
-
-def database_url(explicit: str | None = None) -> str:
-    """--db wins, then $CLAIMWATCH_DATABASE_URL, then a SQLite file in data_dir()."""
-    if explicit:
-        return explicit
-    env = os.environ.get("CLAIMWATCH_DATABASE_URL")
-    if env:
-        return env
-    return f"sqlite:///{data_dir() / 'claimwatch.db'}"
-
-
-def allow_private_networks(file_setting: bool) -> bool:
-    """CLAIMWATCH_ALLOW_PRIVATE_NETWORKS overrides sources.toml either way when set."""
-    env = os.environ.get("CLAIMWATCH_ALLOW_PRIVATE_NETWORKS")
-    if env is None or env == "":
-        return file_setting
-    return env.strip().lower() in {"1", "true", "yes", "on"}
+class SettingsError(ValueError):
+    """A CLAIMWATCH_* variable holds a value claimwatch cannot use; the message says which."""
 
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
-    """Numbers from ../shared/RELIABILITY.md part C; tests shrink them through the env."""
+    """Numbers from ../shared/RELIABILITY.md part C (the defaults); the environment overrides."""
 
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 10.0
@@ -54,24 +49,86 @@ class FetchLimits:
     fetch_workers: int = 16
 
 
+_LIMITS = FetchLimits()
+
+
+class Environment(BaseSettings):
+    """Every CLAIMWATCH_* variable; unset or empty ones take the default."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, extra="ignore",
+                                      frozen=True)
+
+    home: Path | None = None
+    database_url: str | None = None
+    allow_private_networks: bool | None = None
+    extract_workers: Count | None = None
+    report_url: str | None = None
+    # Fetch limits (../shared/RELIABILITY.md part C); tests shrink them.
+    connect_timeout_s: Seconds = _LIMITS.connect_timeout_s
+    read_timeout_s: Seconds = _LIMITS.read_timeout_s
+    feed_deadline_s: Seconds = _LIMITS.feed_deadline_s
+    page_deadline_s: Seconds = _LIMITS.page_deadline_s
+    max_feed_bytes: Count = _LIMITS.max_feed_bytes
+    max_page_bytes: Count = _LIMITS.max_page_bytes
+    max_redirects: Annotated[int, Field(ge=0)] = _LIMITS.max_redirects
+    max_url_length: Count = _LIMITS.max_url_length
+    max_items_per_poll: Count = _LIMITS.max_items_per_poll
+    per_host_concurrency: Count = _LIMITS.per_host_concurrency
+    fetch_workers: Count = _LIMITS.fetch_workers
+
+
+_ACCEPTS = {"int_parsing": "a whole number", "float_parsing": "a number",
+            "bool_parsing": "true or false (1/0, yes/no, on/off)",
+            "greater_than_equal": "a number of at least {ge}", "greater_than": "a number above {gt}"}
+
+
+_UNITS = {"_BYTES": " (bytes, e.g. 20000000)", "_S": " (seconds)"}
+
+
+def _explain(error: ValidationError) -> str:
+    """One line: the variable, its value and what it accepts."""
+    first = error.errors()[0]
+    name = PREFIX + str(first["loc"][0]).upper() if first["loc"] else PREFIX + "?"
+    wanted = _ACCEPTS.get(first["type"], first["msg"]).format(**(first.get("ctx") or {}))
+    unit = next((u for end, u in _UNITS.items() if name.endswith(end)), "")
+    return f"{name}={first.get('input')!s}: must be {wanted}{unit}"
+
+
+def environment() -> Environment:
+    """The CLAIMWATCH_* settings, checked; SettingsError names the first bad variable."""
+    try:
+        return Environment()
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def data_dir() -> Path:
+    """Where the embedded SQLite database lives: $CLAIMWATCH_HOME or ~/.claimwatch."""
+    return environment().home or Path.home() / ".claimwatch"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """--db wins, then $CLAIMWATCH_DATABASE_URL, then a SQLite file in data_dir()."""
+    if explicit:
+        return explicit
+    return environment().database_url or f"sqlite:///{data_dir() / 'claimwatch.db'}"
+
+
+def allow_private_networks(file_setting: bool) -> bool:
+    """CLAIMWATCH_ALLOW_PRIVATE_NETWORKS overrides sources.toml either way when set."""
+    env = environment().allow_private_networks
+    return file_setting if env is None else env
+
+
 def fetch_limits() -> FetchLimits:
-    """Limits with optional overrides, e.g. CLAIMWATCH_PAGE_DEADLINE_S=2 in tests."""
-    defaults = FetchLimits()
-    values: dict[str, float | int] = {}
-    for name in FetchLimits.__dataclass_fields__:
-        raw = os.environ.get(f"CLAIMWATCH_{name.upper()}")
-        if raw:
-            current = getattr(defaults, name)
-            values[name] = type(current)(float(raw)) if isinstance(current, int) else float(raw)
-    return FetchLimits(**values)  # type: ignore[arg-type]
+    """Limits with overrides, e.g. CLAIMWATCH_PAGE_DEADLINE_S=2 in tests."""
+    env = environment()
+    return FetchLimits(**{f.name: getattr(env, f.name) for f in fields(FetchLimits)})
 
 
 def extract_workers() -> int:
-    """Processes for text extraction: $CLAIMWATCH_EXTRACT_WORKERS or one per core."""
-    raw = os.environ.get("CLAIMWATCH_EXTRACT_WORKERS")
-    if raw:
-        return max(1, int(raw))
-    return max(1, os.cpu_count() or 1)
+    """Processes for extraction and matching: $CLAIMWATCH_EXTRACT_WORKERS or one per core."""
+    return environment().extract_workers or max(1, os.cpu_count() or 1)
 
 
 def report_url() -> str | None:
@@ -79,5 +136,35 @@ def report_url() -> str | None:
 
     Alerts and the run artifact link to a claim's section there; unset, they carry no such link.
     """
-    raw = os.environ.get("CLAIMWATCH_REPORT_URL", "").strip()
+    raw = (environment().report_url or "").strip()
     return raw or None
+
+
+def env_secret(name: str) -> str | None:
+    """The value of the environment variable an alerts.toml channel names (read at send time)."""
+    return os.environ.get(name) or None
+
+
+def crash_at() -> str | None:
+    """The armed crash point (CLAIMWATCH_CRASH_AT, tests only): read on every call, cheaply."""
+    return os.environ.get(PREFIX + "CRASH_AT")
+
+
+def quiet_prefect() -> None:
+    """Prefect offline and calm by default; the user's own settings win."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_UVICORN_LEVEL", "ERROR")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+
+
+def prefect_api_url() -> str | None:
+    """$PREFECT_API_URL: a Prefect server to run against, when one is configured."""
+    return os.environ.get("PREFECT_API_URL") or None
+
+
+def export(name: str, value: str) -> None:
+    """Put a value in this process's environment for the subprocesses it starts (serve: the
+    database URL travels this way, never as a flow parameter; the local server's API URL)."""
+    os.environ[name] = value

@@ -2,7 +2,7 @@
 
 Runs the labelled set through the same pure functions the pipeline uses (duplicates, claims.match,
 developments.decide), keeping claim states and known developments in memory the way
-flows/matching.py keeps them in the database, and scores a plain TF-IDF baseline in the same run.
+flows/stages/matching.py keeps them in the database, and scores a plain TF-IDF baseline in the same run.
 Like trafilatura's evaluation, the figures are the contract: tests/test_scoreboard.py pins floors.
 """
 

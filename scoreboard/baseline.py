@@ -17,54 +17,13 @@ from typing import TYPE_CHECKING
 from claimwatch.flows.engine.claims import Claim
 from claimwatch.flows.engine.developments import NewDevelopment
 from claimwatch.flows.engine.facts import split_sentences
+from claimwatch.flows.engine.words import STOP_WORDS
 
 if TYPE_CHECKING:
     from scoreboard import Outcome
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(2, 13))
 _TOKEN = re.compile(r"[a-z0-9%$]+")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "at",
-        "by",
-        "with",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "its",
-        "this",
-        "that",
-        "he",
-        "she",
-        "they",
-        "his",
-        "her",
-        "their",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "said",
-        "says",
-    ]
-)
 _CONTRADICT = re.compile(r"\b(denied|denies|called off|cancel+ed|not true|no such|scrapped|false)\b", re.I)
 _UPDATE = re.compile(
     r"\b(postponed|delayed|moved|rescheduled|held|passed|approved|struck down|ruled|"
@@ -76,7 +35,7 @@ Vector = dict[str, float]
 
 
 def _tokens(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOP]
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS]
 
 
 def _cosine(a: Vector, b: Vector) -> float:

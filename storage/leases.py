@@ -21,8 +21,8 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from claimwatch.storage import queries
 from claimwatch.storage.db import session
+from claimwatch.storage.inserts import add_unless_present
 from claimwatch.storage.models import Lease
 
 TTL = timedelta(minutes=10)  # under the 15-minute schedule: a crashed run never costs two
@@ -76,7 +76,7 @@ def take(engine: Engine, name: str, now: datetime, ttl: timedelta = TTL) -> Gran
     """Take the lease if free, expired or left by a dead process; else say who holds it."""
     me = _holder()
     with session(engine) as s:
-        queries.add_unless_present(s, Lease(name=name), ("name",))
+        add_unless_present(s, Lease(name=name), ("name",))
         row = s.get(Lease, name)
         assert row is not None
         free = or_(col(Lease.holder).is_(None), col(Lease.expires_at) < now)

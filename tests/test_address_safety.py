@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from claimwatch.flows.fetch.http import address_allowed, fetch, make_client
+from claimwatch.flows.fetch.guard import address_allowed
+from claimwatch.flows.fetch.http import fetch, make_client
 from claimwatch.flows.settings import DEFAULT_CLAIMS, FetchLimits
 from tests import faultserver as fs
 from tests.servers import FeedEntry, rss

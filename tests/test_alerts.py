@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime
 
+from claimwatch.flows.alerts import mail, slack
 from claimwatch.flows.alerts import render as alerts
 from claimwatch.flows.alerts.render import AlertView, DigestView, Evidence
 
@@ -32,7 +33,7 @@ def _slack_texts(payload: dict) -> list[str]:
 
 
 def test_slack_alert_says_what_changed_quotes_evidence_and_links_the_source() -> None:
-    payload = alerts.slack(_view())
+    payload = slack.slack(_view())
     text = "\n".join(_slack_texts(payload))
     assert payload["text"] == "Updated abu-dhabi-talks: date: 2026-02-04/2026-02-05 → 2026-02-10"
     assert payload["blocks"][0]["type"] == "header"
@@ -54,7 +55,7 @@ def test_confirmation_headline_counts_sources() -> None:
 
 
 def test_slack_escapes_mentions_and_forged_links_in_every_untrusted_field() -> None:
-    payload = alerts.slack(_view(title=EVIL, sentence=EVIL, outlet=EVIL))
+    payload = slack.slack(_view(title=EVIL, sentence=EVIL, outlet=EVIL))
     text = "\n".join(_slack_texts(payload))
     assert "<!channel>" not in text and "<https://evil.example" not in text
     assert "&lt;!channel&gt; &lt;https://evil.example|click&gt;" in text
@@ -65,17 +66,17 @@ def test_slack_escapes_mentions_and_forged_links_in_every_untrusted_field() -> N
 
 
 def test_slack_link_to_a_non_http_url_is_plain_text() -> None:
-    assert alerts.slack_link("javascript:alert(1)", "x") == "x"
-    assert alerts.slack_link("https://a.example/x|y>z", "t") == "<https://a.example/x%7Cy%3Ez|t>"
+    assert slack.slack_link("javascript:alert(1)", "x") == "x"
+    assert slack.slack_link("https://a.example/x|y>z", "t") == "<https://a.example/x%7Cy%3Ez|t>"
 
 
 def test_a_newline_cannot_start_a_quote_or_a_mention_line() -> None:
-    text = "\n".join(_slack_texts(alerts.slack(_view(sentence="ok\n> @here\n<!here>"))))
+    text = "\n".join(_slack_texts(slack.slack(_view(sentence="ok\n> @here\n<!here>"))))
     assert "> ok &gt; @here &lt;!here&gt;" in text
 
 
 def test_email_escapes_markup_and_keeps_headers_to_one_line() -> None:
-    content = alerts.email(_view(title=EVIL, sentence=EVIL, claim_id="x\r\nBcc: a@evil.example"))
+    content = mail.email(_view(title=EVIL, sentence=EVIL, claim_id="x\r\nBcc: a@evil.example"))
     assert "\r" not in content.subject and "\n" not in content.subject
     assert content.subject.startswith("[claimwatch] Updated x Bcc: a@evil.example: date:")
     assert "<script>" not in content.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in content.html
@@ -86,43 +87,43 @@ def test_email_escapes_markup_and_keeps_headers_to_one_line() -> None:
 
 def test_email_subject_states_the_change_and_is_capped() -> None:
     long = _view(claim_id="c" * 400)
-    assert len(alerts.email(long).subject) == alerts.MAX_TITLE
-    assert alerts.email(_view()).subject == (
+    assert len(mail.email(long).subject) == alerts.MAX_TITLE
+    assert mail.email(_view()).subject == (
         "[claimwatch] Updated abu-dhabi-talks: date: 2026-02-04/2026-02-05 → 2026-02-10")
 
 
 def test_many_sources_are_capped_with_and_n_more() -> None:
     view = _view(sources=12, sentence="s" * 5000)
-    payload = alerts.slack(view)
+    payload = slack.slack(view)
     text = "\n".join(_slack_texts(payload))
     assert "…and 7 more sources" in text and "12 sources agree" in text
-    assert all(len(t) <= alerts.SLACK_SECTION for t in _slack_texts(payload))
+    assert all(len(t) <= slack.SLACK_SECTION for t in _slack_texts(payload))
     assert len(json.dumps(payload).encode()) < alerts.MAX_BODY_BYTES
-    content = alerts.email(view)
+    content = mail.email(view)
     assert "…and 7 more sources" in content.text
     assert len(content.html.encode()) <= alerts.MAX_BODY_BYTES
 
 
 def test_huge_titles_and_urls_never_exceed_the_body_cap() -> None:
     view = _view(sources=5, title="t" * 100_000, sentence="s" * 100_000)
-    for body in (alerts.email(view).text, alerts.email(view).html, json.dumps(alerts.slack(view))):
+    for body in (mail.email(view).text, mail.email(view).html, json.dumps(slack.slack(view))):
         assert len(body.encode()) <= alerts.MAX_BODY_BYTES
 
 
 def test_clipped_mrkdwn_never_ends_in_half_an_entity_or_link() -> None:
-    cut = alerts._clip_mrkdwn("a" * 2990 + "&amp;<https://x.example|y>", 2995)
+    cut = slack._clip_mrkdwn("a" * 2990 + "&amp;<https://x.example|y>", 2995)
     assert cut.endswith("a…")
 
 
 def test_digest_lists_items_and_ends_with_and_n_more() -> None:
     items = tuple(_view() for _ in range(3))
     digest = DigestView("d1", items, total=10, channel="newsroom")
-    payload = alerts.slack_digest(digest)
+    payload = slack.slack_digest(digest)
     text = "\n".join(_slack_texts(payload))
     assert payload["text"] == "claimwatch digest: 10 items for newsroom"
     assert text.count("• Updated abu-dhabi-talks") == 3
     assert "…and 7 more (see `claimwatch developments`)" in text
-    email = alerts.email_digest(digest)
+    email = mail.email_digest(digest)
     assert email.subject == "[claimwatch] claimwatch digest: 10 items for newsroom"
     assert email.text.count("- Updated abu-dhabi-talks") == 3 and "…and 7 more" in email.html
 
@@ -139,18 +140,18 @@ def _linked(url: str | None) -> AlertView:
 
 
 def test_alert_links_the_claims_timeline_in_slack_blocks_fallback_and_both_emails() -> None:
-    payload = alerts.slack(_linked(TIMELINE))
+    payload = slack.slack(_linked(TIMELINE))
     link = f"<{TIMELINE}|Claim timeline>"
     assert link in payload["text"] and payload["text"].startswith("Updated abu-dhabi-talks: ")
     assert any(link in block.get("text", {}).get("text", "") for block in payload["blocks"])
-    mail = alerts.email(_linked(TIMELINE))
-    assert f"Claim timeline: {TIMELINE}" in mail.text
-    assert f'<a href="{TIMELINE}">Claim timeline</a>' in mail.html
+    content = mail.email(_linked(TIMELINE))
+    assert f"Claim timeline: {TIMELINE}" in content.text
+    assert f'<a href="{TIMELINE}">Claim timeline</a>' in content.html
 
 
 def test_no_report_location_or_a_non_http_one_means_no_timeline_link() -> None:
     for url in (None, "javascript:alert(1)//#claim-x", "file:///srv/report/index.html#claim-x"):
-        payload, mail = alerts.slack(_linked(url)), alerts.email(_linked(url))
-        every = json.dumps(payload) + mail.text + mail.html
+        payload, content = slack.slack(_linked(url)), mail.email(_linked(url))
+        every = json.dumps(payload) + content.text + content.html
         assert "Claim timeline" not in every and "javascript:" not in every
         assert "file:" not in every

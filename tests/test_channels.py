@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.flows.alerts import channels, outbox
+from claimwatch.flows.alerts import config as alert_config
+from claimwatch.flows.alerts import delivery, mail, outbox, policy
 from claimwatch.flows.alerts import render as alerts
-from claimwatch.flows.alerts.channels import AlertsConfigError, Channel, Credentials
+from claimwatch.flows.alerts import secrets as alert_secrets
+from claimwatch.flows.alerts import slack as slack_sender
+from claimwatch.flows.alerts.config import AlertsConfigError
+from claimwatch.flows.alerts.policy import Channel
+from claimwatch.flows.alerts.secrets import Credentials
 from tests.slack import Answer, SlackStandIn
 from tests.smtp import SMTPStandIn, free_port
 
@@ -35,10 +40,10 @@ recipients = ["desk@example.org"]
 """
 
 
-def _load(tmp_path: Path, text: str) -> channels.AlertsConfig:
+def _load(tmp_path: Path, text: str) -> policy.AlertsConfig:
     path = tmp_path / "alerts.toml"
     path.write_text(text)
-    return channels.load(path)
+    return alert_config.load(path)
 
 
 def test_the_issue_example_loads_with_default_policy(tmp_path: Path) -> None:
@@ -57,13 +62,13 @@ def test_the_bundled_seed_loads_and_reports_channels_unconfigured(
         monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("CLAIMWATCH_SLACK_WEBHOOK", "CLAIMWATCH_SMTP_USER", "CLAIMWATCH_SMTP_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    config = channels.resolve(None)
+    config = alert_config.resolve(None)
     assert config is not None and [c.name for c in config.channels] == ["newsroom", "editors"]
-    assert set(channels.unconfigured(config)) == {"newsroom", "editors"}
+    assert set(alert_secrets.unconfigured(config)) == {"newsroom", "editors"}
     editors = config.channel("editors")
     assert editors is not None and editors.mode("abu-dhabi-talks", "confirms") == "immediate"
     assert editors.mode("other", "confirms") == "digest"
-    assert channels.resolve("") is None
+    assert alert_config.resolve("") is None
 
 
 @pytest.mark.parametrize(("snippet", "problem"), [
@@ -96,11 +101,11 @@ def test_duplicate_channel_names_are_refused(tmp_path: Path) -> None:
 
 
 def test_retry_schedule_follows_reliability_and_honours_retry_after() -> None:
-    delivery = channels.Delivery()
-    assert [outbox.backoff(n, None, delivery) for n in range(1, 9)] == [
+    schedule = policy.Delivery()
+    assert [delivery.backoff(n, None, schedule) for n in range(1, 9)] == [
         60, 300, 900, 3600, 10800, 21600, 21600, 21600]
-    assert 30 <= outbox.backoff(1, 30, delivery) <= 33
-    assert outbox.backoff(1, 10**9, delivery) <= 86400 * 1.1
+    assert 30 <= delivery.backoff(1, 30, schedule) <= 33
+    assert delivery.backoff(1, 10**9, schedule) <= 86400 * 1.1
 
 
 def test_backlog_rules() -> None:
@@ -124,12 +129,12 @@ def test_backlog_rules() -> None:
 def test_daily_digest_is_due_once_after_its_hour() -> None:
     channel = Channel("e", "email", digest_at="08:00", digest_timezone="Europe/London")
     morning = datetime(2026, 2, 3, 8, 5, tzinfo=UTC)
-    assert outbox.digest_due(channel, None, morning)
-    assert outbox.digest_due(channel, datetime(2026, 2, 2, 8, 1, tzinfo=UTC), morning)
-    assert not outbox.digest_due(channel, datetime(2026, 2, 3, 8, 1, tzinfo=UTC), morning)
-    assert not outbox.digest_due(channel, datetime(2026, 2, 3, 8, 1, tzinfo=UTC),
+    assert delivery.digest_due(channel, None, morning)
+    assert delivery.digest_due(channel, datetime(2026, 2, 2, 8, 1, tzinfo=UTC), morning)
+    assert not delivery.digest_due(channel, datetime(2026, 2, 3, 8, 1, tzinfo=UTC), morning)
+    assert not delivery.digest_due(channel, datetime(2026, 2, 3, 8, 1, tzinfo=UTC),
                                  datetime(2026, 2, 4, 7, 59, tzinfo=UTC))
-    assert outbox.digest_due(Channel("s", "slack"), NOW, NOW)  # "run": every run
+    assert delivery.digest_due(Channel("s", "slack"), NOW, NOW)  # "run": every run
 
 
 # ---------------------------------------------------------------- Slack over a real HTTP server
@@ -147,7 +152,7 @@ def slack() -> Iterator[SlackStandIn]:
     (Answer(404, "no_service"), "failed"), (Answer(400, "invalid_payload"), "failed")])
 def test_slack_answers_are_classified(slack: SlackStandIn, answer: Answer, outcome: str) -> None:
     slack.script = [answer]
-    sent = channels.send_slack(slack.url, {"text": "hi"}, "key-1")
+    sent = slack_sender.send_slack(slack.url, {"text": "hi"}, "key-1")
     assert sent.outcome == outcome
     assert slack.requests[0].key == "key-1" and slack.requests[0].payload == {"text": "hi"}
 
@@ -155,14 +160,14 @@ def test_slack_answers_are_classified(slack: SlackStandIn, answer: Answer, outco
 @pytest.mark.slow
 def test_slack_429_carries_retry_after(slack: SlackStandIn) -> None:
     slack.script = [Answer(429, "rate_limited", {"Retry-After": "7"})]
-    sent = channels.send_slack(slack.url, {"text": "hi"}, "k")
+    sent = slack_sender.send_slack(slack.url, {"text": "hi"}, "k")
     assert (sent.outcome, sent.retry_after_s) == ("retry", 7.0)
 
 
 @pytest.mark.slow
 def test_unreachable_webhook_is_retried_and_its_url_never_shown() -> None:
     url = f"http://127.0.0.1:{free_port()}/services/T1/B1/very-secret-token"
-    sent = channels.send_slack(url, {"text": "hi"}, "k", timeout_s=2)
+    sent = slack_sender.send_slack(url, {"text": "hi"}, "k", timeout_s=2)
     assert (sent.outcome, sent.unreachable) == ("retry", True)
     assert "very-secret-token" not in sent.error and "127.0.0.1" not in sent.error
 
@@ -198,13 +203,13 @@ def _email_channel(port: int, security: str = "none", ca_file: Path | None = Non
                    password_env="CW_SMTP_PASSWORD" if login else None)
 
 
-def _content() -> alerts.EmailContent:
-    return alerts.EmailContent("[claimwatch] Updated x", "plain body", "<p>html body</p>")
+def _content() -> mail.EmailContent:
+    return mail.EmailContent("[claimwatch] Updated x", "plain body", "<p>html body</p>")
 
 
-def _send(channel: Channel, creds: Credentials | None = None, key: str = "k1") -> channels.Sent:
-    message = channels.email_message(channel, _content(), key, NOW)
-    return channels.send_email(channel, creds or Credentials(), message)
+def _send(channel: Channel, creds: Credentials | None = None, key: str = "k1") -> policy.Sent:
+    message = mail.email_message(channel, _content(), key, NOW)
+    return mail.send_email(channel, creds or Credentials(), message)
 
 
 @pytest.mark.slow
@@ -216,7 +221,7 @@ def test_email_over_tls_with_auth_arrives_with_both_parts(
     monkeypatch.setenv("CW_SMTP_PASSWORD", "s3cret")
     with SMTPStandIn(tmp_path, security, login=("desk", "s3cret")) as smtp:
         channel = _email_channel(smtp.port, security, smtp.cert, login=True)
-        creds = channels.credentials(channel)
+        creds = alert_secrets.credentials(channel)
         assert isinstance(creds, Credentials)
         sent = _send(channel, creds)
         assert sent.outcome == "sent", sent.error
@@ -260,12 +265,12 @@ def test_cr_lf_in_untrusted_text_never_reaches_an_email_header(tmp_path: Path) -
                          "contradicts"),), 1, NOW)
     with SMTPStandIn(tmp_path) as smtp:
         channel = _email_channel(smtp.port)
-        message = channels.email_message(channel, alerts.email(view), view.key, NOW)
-        assert channels.send_email(channel, Credentials(), message).outcome == "sent"
-        (mail,) = smtp.messages
-    assert mail["Bcc"] is None and mail["X-Injected"] is None
+        message = mail.email_message(channel, mail.email(view), view.key, NOW)
+        assert mail.send_email(channel, Credentials(), message).outcome == "sent"
+        (received,) = smtp.messages
+    assert received["Bcc"] is None and received["X-Injected"] is None
     assert smtp.inbox.envelopes == [("claimwatch@example.org", ["desk@example.org"])]
-    assert "\n" not in mail["Subject"] and "Bcc: victim@evil.example" in mail["Subject"]
+    assert "\n" not in received["Subject"] and "Bcc: victim@evil.example" in received["Subject"]
 
 
 @pytest.mark.slow
@@ -274,6 +279,6 @@ def test_secret_can_come_from_a_prefect_secret_block(prefect_api: str) -> None:
 
     Secret(value="https://hooks.example/from-block").save("cw-test-hook", overwrite=True)
     channel = Channel("n", "slack", webhook_url_secret="cw-test-hook")
-    assert channels.credentials(channel) == Credentials(
+    assert alert_secrets.credentials(channel) == Credentials(
         webhook_url="https://hooks.example/from-block")
-    assert channels.secret(None, "no-such-block") is None
+    assert alert_secrets.secret(None, "no-such-block") is None

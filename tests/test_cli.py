@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.flows.app.cli import EXIT_FAILED_SOURCES, EXIT_OK, main
+from claimwatch.flows.app.cli import main
+from claimwatch.flows.app.commands import EXIT_FAILED_SOURCES, EXIT_OK
 from claimwatch.flows.app.demo_site import DemoSite
 from tests.conftest import ROOT
 

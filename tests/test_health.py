@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows.alerts import config as alert_config
+from claimwatch.flows.alerts import outbox
 from claimwatch.flows.app.cli import main
 from claimwatch.flows.fetch import health
 from claimwatch.flows.fetch.health import Health, after_failure, after_success, backoff
 from claimwatch.flows.report import exports
 from claimwatch.flows.seeds import SourceSpec
 from claimwatch.flows.settings import DEFAULT_CLAIMS
-from claimwatch.storage import queries
+from claimwatch.flows.stages.polls import record_failure, record_success
+from claimwatch.storage import sources
 from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Run, Source
 from tests import faultserver as fs
@@ -104,11 +107,11 @@ def test_health_is_stored_on_the_source_and_the_source_is_never_deleted(db_url: 
     notices = []
     for i in range(40):  # far past any "give up" threshold
         with session(engine) as s:
-            (source,) = queries.sync_sources(s, [spec], NOW)
-            notices.append(queries.record_failure(source, "HTTP 503", True, None, NOW + i * HOUR))
+            (source,) = sources.sync_sources(s, [spec], NOW)
+            notices.append(record_failure(source, "HTTP 503", True, None, NOW + i * HOUR))
     with session(engine) as s:
-        (source,) = queries.sync_sources(s, [spec], NOW)
-        recovered = queries.record_success(source, "ok", NOW + 50 * HOUR)
+        (source,) = sources.sync_sources(s, [spec], NOW)
+        recovered = record_success(source, "ok", NOW + 50 * HOUR)
     assert [n.kind for n in notices if n] == ["unhealthy"] and notices[2] is not None
     assert recovered is not None and recovered.kind == "recovered"
     with session(engine) as s:
@@ -215,11 +218,10 @@ def test_unhealthy_and_recovered_are_each_alerted_once_to_channels_taking_ops_no
 
 def test_a_notice_enqueued_twice_is_one_alert_per_channel_taking_ops_notices(
         db_url: str, tmp_path: Path) -> None:
-    from claimwatch.flows.alerts import channels, outbox
     from claimwatch.storage.models import Alert
 
     path = tmp_path / "alerts.toml"
-    config = channels.parse({"channels": [
+    config = alert_config.parse({"channels": [
         {"name": "ops", "kind": "slack", "webhook_url_env": "X"},
         {"name": "desk", "kind": "slack", "webhook_url_env": "Y", "ops": False}]}, path)
     notice = health.Notice("unhealthy", "Flaky", "http://127.0.0.1:9/f.xml", "HTTP 503", NOW)
@@ -233,6 +235,6 @@ def test_a_notice_enqueued_twice_is_one_alert_per_channel_taking_ops_notices(
         assert [(a.channel, a.kind, a.relation, a.subject) for a in rows] == [
             ("ops", "ops", "unhealthy", notice.key)]
     assert added == [1, 0]
-    with pytest.raises(channels.AlertsConfigError, match="ops must be true or false"):
-        channels.parse({"channels": [{"name": "a", "kind": "slack", "webhook_url_env": "X",
+    with pytest.raises(alert_config.AlertsConfigError, match="ops must be true or false"):
+        alert_config.parse({"channels": [{"name": "a", "kind": "slack", "webhook_url_env": "X",
                                       "ops": "yes"}]}, path)

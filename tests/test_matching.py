@@ -14,10 +14,11 @@ from claimwatch.flows.extract.articles import extract
 from claimwatch.flows.fetch.reading import ReadRequest, ReadResult
 from claimwatch.flows.seeds import load_claims
 from claimwatch.flows.settings import DEFAULT_CLAIMS
-from claimwatch.flows.stages.ingest import ReadSummary, store_reads
 from claimwatch.flows.stages.matching import match_pending
+from claimwatch.flows.stages.reads import ReadSummary, store_reads
 from claimwatch.flows.workers import WorkerPool
-from claimwatch.storage import queries
+from claimwatch.storage import articles
+from claimwatch.storage import claims as records
 from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Article, ArticleVersion, Development, Match
 
@@ -40,7 +41,7 @@ def _matched(db_url: str, pool: WorkerPool | None) -> tuple[list[tuple[Any, ...]
     engine, claims = engine_for(db_url), load_claims(DEFAULT_CLAIMS)
     store_reads(engine, _results(), NOW, ReadSummary())
     with session(engine) as s:
-        queries.sync_claims(s, claims, NOW)
+        records.sync_claims(s, claims, NOW)
     summary = match_pending(engine, claims, NOW, pool=pool)
     with session(engine) as s:
         rows = s.exec(select(Match, ArticleVersion, Article)
@@ -48,7 +49,7 @@ def _matched(db_url: str, pool: WorkerPool | None) -> tuple[list[tuple[Any, ...]
                       .join(Article, Article.id == ArticleVersion.article_id)).all()
         developments = {d.id: (d.claim_id, d.relation, d.summary, tuple(sorted(d.facts.items())))
                         for d in s.exec(select(Development)).all()}
-        unmatched = queries.unmatched_version_ids(s)
+        unmatched = articles.unmatched_version_ids(s)
     assert unmatched == [] and summary.versions == len(_results())
     stored = sorted((m.claim_id, m.relation, m.evidence, a.url, v.version,
                      developments.get(m.development_id)) for m, v, a in rows)

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from claimwatch.flows.alerts import channels, outbox
+from claimwatch.flows.alerts import config as alert_config
+from claimwatch.flows.alerts import delivery, outbox, policy, views
 from claimwatch.flows.app import cli
 from claimwatch.flows.app.demo_site import DemoSite
 from claimwatch.flows.monitor import cycle
@@ -331,8 +332,8 @@ def _stored_developments(db_url: str, count: int, at: datetime) -> None:
                         next_attempt_at=at))
 
 
-def _config(tmp_path: Path, extra: str = "") -> channels.AlertsConfig:
-    return channels.load(alerts_file(tmp_path, SLACK_ENV, extra=extra))
+def _config(tmp_path: Path, extra: str = "") -> policy.AlertsConfig:
+    return alert_config.load(alerts_file(tmp_path, SLACK_ENV, extra=extra))
 
 
 def test_server_errors_back_off_then_fail_after_24_hours_and_are_reported(
@@ -341,15 +342,15 @@ def test_server_errors_back_off_then_fail_after_24_hours_and_are_reported(
     _stored_developments(db_url, 1, start)
     config, engine = _config(tmp_path), engine_for(db_url)
     slack.script = [Answer(503, "busy")] * 3
-    first = outbox.deliver(engine, config, clock=lambda: start)
+    first = delivery.deliver(engine, config, clock=lambda: start)
     assert "HTTP 503" in first.retrying[0] and first.failed == []
     (row,) = _messages(db_url)
     assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1,
                                                                start + timedelta(seconds=60))
-    early = outbox.deliver(engine, config, clock=lambda: start + timedelta(seconds=30))
+    early = delivery.deliver(engine, config, clock=lambda: start + timedelta(seconds=30))
     assert early.retrying == [] and len(slack.requests) == 1  # not due yet: nothing sent
     late = start + timedelta(hours=25)
-    last = outbox.deliver(engine, config, clock=lambda: late)
+    last = delivery.deliver(engine, config, clock=lambda: late)
     (failure,) = last.failed
     assert "gave up after 2 attempts" in failure and last.failed_total == 1
     assert _messages(db_url)[0].status == "failed"
@@ -361,7 +362,7 @@ def test_a_flood_of_alerts_becomes_one_digest(tmp_path: Path, db_url: str,
     now = datetime.now(UTC)
     _stored_developments(db_url, 5, now)
     config = _config(tmp_path, extra="[policy]\nmax_immediate_per_run = 3\n")
-    summary = outbox.deliver(engine_for(db_url), config)
+    summary = delivery.deliver(engine_for(db_url), config)
     (posted,) = slack.accepted()
     assert posted.payload["text"] == "claimwatch digest: 5 items for newsroom"
     assert summary.sent == 1 and summary.digests == 1
@@ -390,12 +391,12 @@ def test_alerts_link_the_claims_section_of_the_report_when_its_location_is_set(
     assert f'<a href="{link}">Claim timeline</a>' in mail.get_body(("html",)).get_content()
     # Unset: the same stored alert renders without a link (alerts are rendered at send time).
     monkeypatch.delenv("CLAIMWATCH_REPORT_URL")
-    config = channels.load(alerts_file(tmp_path, SLACK_ENV, smtp.port))
+    config = alert_config.load(alerts_file(tmp_path, SLACK_ENV, smtp.port))
     with session(engine_for(db_url)) as s:
         row = s.exec(select(Alert).where(Alert.kind == "development")).first()
         assert row is not None
         for channel in config.channels:
-            rendered = outbox.render(s, row, channel)
+            rendered = views.render_message(s, row, channel)
             every = repr(rendered)
             assert "Updated abu-dhabi-talks" in every and "Claim timeline" not in every
             assert "reports.example" not in every

@@ -13,7 +13,8 @@ import pytest
 
 from claimwatch.flows.app.cli import main
 from claimwatch.flows.extract.duplicates import fingerprint
-from claimwatch.flows.report import report
+from claimwatch.flows.report import chart as chart_module
+from claimwatch.flows.report import links, markdown, report
 from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
 
@@ -164,14 +165,14 @@ def test_chart_counts_each_day_by_relation(fixture: Fixture) -> None:
     assert labels == {"2026-02-01: 2 updates", "2026-02-02: 1 confirms", "2026-02-05: 1 updates",
                       "2026-02-09: 1 updates"}
     tallest = [bar for bar in chart.bars if bar.label.startswith("2026-02-01")]
-    assert len(tallest) == 1 and tallest[0].h == report.CHART_H and tallest[0].y == 0
+    assert len(tallest) == 1 and tallest[0].h == chart_module.CHART_H and tallest[0].y == 0
 
 
 def test_chart_draws_at_most_its_window_and_counts_the_rest() -> None:
     rows = [report.SourceRow(i, "c", "confirms", "", None, at(9), i, 1, "", 0, at(9),
                              "https://a.example/", "", None, published)
             for i, published in enumerate([datetime(1970, 1, 1, tzinfo=UTC), at(8), at(9)])]
-    chart = report.chart(rows)
+    chart = chart_module.chart((r.day, r.relation) for r in rows)
     assert (chart.first_day, chart.last_day, chart.total, chart.hidden) == (
         date(2025, 10, 13), date(2026, 2, 9), 3, 1)
 
@@ -184,20 +185,20 @@ def test_since_and_claim_narrow_the_report(fixture: Fixture) -> None:
 
 
 def test_a_javascript_url_is_never_a_link() -> None:
-    assert report.safe_href("javascript:window.pwned=4") is None
-    assert report.safe_href("data:text/html,hi") is None
-    assert report.safe_href("https://news.example/a?b=1") == "https://news.example/a?b=1"
-    assert report.safe_href("http:///nohost") is None
+    assert links.safe_href("javascript:window.pwned=4") is None
+    assert links.safe_href("data:text/html,hi") is None
+    assert links.safe_href("https://news.example/a?b=1") == "https://news.example/a?b=1"
+    assert links.safe_href("http:///nohost") is None
 
 
 def test_claim_anchor_is_an_html_id_and_report_url_links_to_it(monkeypatch: pytest.MonkeyPatch
                                                                 ) -> None:
-    assert report.claim_anchor("abu-dhabi-talks") == "claim-abu-dhabi-talks"
-    assert report.claim_anchor('a b"<c>') == "claim-a.20b.22.3cc.3e"
+    assert links.claim_anchor("abu-dhabi-talks") == "claim-abu-dhabi-talks"
+    assert links.claim_anchor('a b"<c>') == "claim-a.20b.22.3cc.3e"
     monkeypatch.delenv("CLAIMWATCH_REPORT_URL", raising=False)
-    assert report.claim_url("talks") is None
+    assert links.claim_url("talks") is None
     monkeypatch.setenv("CLAIMWATCH_REPORT_URL", "https://intranet.example/claims/index.html")
-    assert report.claim_url("talks") == "https://intranet.example/claims/index.html#claim-talks"
+    assert links.claim_url("talks") == "https://intranet.example/claims/index.html#claim-talks"
 
 
 # ---------------------------------------------------------------- the HTML and the artifact
@@ -222,7 +223,7 @@ def test_cli_report_writes_index_html_and_prints_its_path(
 
 
 def test_markdown_rows_link_sources_by_outlet_and_claims_to_the_report() -> None:
-    rows = report.markdown_rows([{
+    rows = markdown.markdown_rows([{
         "claim": "talks", "relation": "updates", "summary": "date: a | b → [c](javascript:x)",
         "urls": ["https://news.example/a_(1)", "javascript:alert(1)"],
         "outlets": ["Harbor *Wire*", None]}], report_url="https://r.example/index.html")
@@ -233,16 +234,17 @@ def test_markdown_rows_link_sources_by_outlet_and_claims_to_the_report() -> None
 
 
 def test_run_artifact_carries_the_developments_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    from claimwatch.flows.monitor import CycleSummary, _markdown
-    from claimwatch.flows.stages.ingest import PollSummary, ReadSummary
+    from claimwatch.flows.cycle import CycleSummary
     from claimwatch.flows.stages.matching import MatchSummary
+    from claimwatch.flows.stages.polls import PollSummary
+    from claimwatch.flows.stages.reads import ReadSummary
 
     monkeypatch.delenv("CLAIMWATCH_REPORT_URL", raising=False)
     summary = CycleSummary(7, PollSummary(polled=2), ReadSummary(), MatchSummary(developments=[3]))
     summary.developments = [{"id": 3, "claim": "talks", "relation": "updates",
                              "summary": "status: scheduled → held",
                              "urls": ["https://news.example/1"], "outlets": ["Harbor Wire"]}]
-    text = _markdown(summary)
+    text = markdown.cycle(summary)
     assert "| talks | updates | status: scheduled → held | [Harbor Wire](https://news.example/1) |" \
         in text
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.flows.app.cli import EXIT_BAD_INPUT, main
+from claimwatch.flows.app.cli import main
+from claimwatch.flows.app.commands import EXIT_BAD_INPUT
 from claimwatch.flows.seeds import SeedError, load_claims, load_sources
 from claimwatch.flows.settings import DEFAULT_CLAIMS, DEFAULT_SOURCES
 

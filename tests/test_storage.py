@@ -16,8 +16,9 @@ from claimwatch.flows.fetch.feeds import ParsedItem
 from claimwatch.flows.fetch.polling import FeedPoll
 from claimwatch.flows.fetch.reading import ReadRequest, ReadResult
 from claimwatch.flows.seeds import SourceSpec
-from claimwatch.flows.stages.ingest import PollSummary, ReadSummary, store_poll, store_read
-from claimwatch.storage import leases, queries, schema
+from claimwatch.flows.stages.polls import PollSummary, store_poll
+from claimwatch.flows.stages.reads import ReadSummary, store_read
+from claimwatch.storage import articles, inserts, leases, schema, sources
 from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Article, ArticleVersion, Item, Source
 from tests import postgres
@@ -82,7 +83,7 @@ def test_sources_synced_by_many_workers_at_once_are_stored_once(db: str) -> None
 
     def sync() -> None:
         with session(engine) as s:
-            queries.sync_sources(s, specs, NOW)
+            sources.sync_sources(s, specs, NOW)
 
     assert _at_once(sync) == []
     assert _count(db, Source) == 5
@@ -91,7 +92,7 @@ def test_sources_synced_by_many_workers_at_once_are_stored_once(db: str) -> None
 def test_the_same_feed_items_stored_at_once_are_stored_once(db: str) -> None:
     engine = engine_for(db)
     with session(engine) as s:
-        (source,) = queries.sync_sources(s, [SourceSpec("feed", "F", "http://127.0.0.1:9/f")], NOW)
+        (source,) = sources.sync_sources(s, [SourceSpec("feed", "F", "http://127.0.0.1:9/f")], NOW)
     items = tuple(ParsedItem(key=f"guid-{i}", url=f"http://127.0.0.1:9/a{i}", title=f"A{i}",
                              revision=f"r{i}", published_at=NOW) for i in range(3))
     poll = FeedPoll(source.id, "ok", items)  # type: ignore[arg-type]
@@ -137,9 +138,9 @@ def test_the_same_article_read_by_two_workers_at_once_is_stored_once(db: str) ->
 
 def test_add_unless_present_says_whether_it_added(db: str) -> None:
     with session(engine_for(db)) as s:
-        first = queries.add_unless_present(
+        first = inserts.add_unless_present(
             s, Source(kind="feed", name="A", url="http://127.0.0.1:9/a", added_at=NOW), ("url",))
-        again = queries.add_unless_present(
+        again = inserts.add_unless_present(
             s, Source(kind="feed", name="B", url="http://127.0.0.1:9/a", added_at=NOW), ("url",))
     assert (first, again) == (True, False)
     with session(engine_for(db)) as s:
@@ -157,7 +158,7 @@ def test_a_version_is_taken_for_matching_by_one_worker_only(db: str) -> None:
 
     def take() -> None:
         with session(engine) as s:
-            taken.append(bool(queries.take_versions(s, [version.id], NOW)))
+            taken.append(bool(articles.take_versions(s, [version.id], NOW)))
 
     assert _at_once(take) == []
     assert sorted(taken) == [False, False, False, True]

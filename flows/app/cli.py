@@ -1,160 +1,32 @@
-"""The `claimwatch` command: argument parsing and printing only; the work lives elsewhere."""
+"""The `claimwatch` command line: its arguments, and the exit codes and errors people see."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from claimwatch.flows import settings
-from claimwatch.flows.seeds import SeedError, load_claims, load_sources
+from claimwatch.flows.app.commands import (
+    EXIT_BAD_INPUT,
+    cmd_alerts,
+    cmd_claims,
+    cmd_db,
+    cmd_demo,
+    cmd_developments,
+    cmd_export,
+    cmd_report,
+    cmd_run,
+    cmd_serve,
+    cmd_sources,
+)
+from claimwatch.flows.app.serve import DEFAULT_CRON, DIGEST_CRON
+from claimwatch.flows.seeds import SeedError
+from claimwatch.storage.db import DatabaseError
 
-EXIT_OK, EXIT_FAILED_SOURCES, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def _quiet_prefect() -> None:
-    """Prefect offline and calm by default; the user's own settings win."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_UVICORN_LEVEL", "ERROR")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
-
-
-def _engine(args: argparse.Namespace) -> Any:
-    from claimwatch.storage import db
-
-    return db.engine_for(settings.database_url(args.db))
-
-
-def _summary_text(result: dict[str, Any]) -> str:
-    p, r, m = result["poll"], result["read"], result["match"]
-    lines = [
-        f"claimwatch cycle {result['run_id']}",
-        f"  feeds polled: {p['polled']}  not modified: {p['not_modified']}"
-        f"  sources failed: {len(p['failed']) + len(r['failed_pages'])}"
-        f"  backing off: {len(p['backing_off'])}",
-    ]
-    failures = {**p["failed"], **r["failed_pages"]}
-    lines += [f"    FAILED {name}: {reason}" for name, reason in sorted(failures.items())]
-    lines += [f"    warning {name}: {text}" for name, text in sorted(p["warnings"].items())]
-    if p["backing_off"]:
-        lines.append(f"    backing off after errors: {', '.join(p['backing_off'])}")
-    notices = [*p.get("notices", []), *r.get("notices", [])]  # health: said once, when it changes
-    lines += [f"    {n['kind'].upper()} {n['text']}" for n in notices]
-    lines.append(
-        f"  new articles: {r['new_articles']}  new versions: {r['new_versions']}"
-        f"  pages unreadable: {len(r['failed']) - len(r['failed_pages'])}"
-    )
-    lines.append(f"  matches: {m['matches']}  developments: {len(m['developments'])}")
-    lines += [f"    MATCHING FAILED {url}: {why}" for url, why in sorted(m.get("failed", {}).items())]
-    lines += [f"    #{d['id']} [{d['claim']}] {d['relation']}: {d['summary']}"
-              for d in result["developments"]]
-    return "\n".join(lines)
-
-
-def run_cycle(claims: Path, sources: Path, db_url: str | None, respect_backoff: bool = True,
-              alerts_path: str | None = None, shard: str | None = None) -> dict[str, Any]:
-    """Run one cycle through Prefect (a temporary local server when none is configured)."""
-    _quiet_prefect()
-    from claimwatch.flows.monitor import cycle
-    from claimwatch.flows.progress import on_terminal
-
-    with on_terminal():
-        return cycle(claims_path=str(claims), sources_path=str(sources), db_url=db_url,
-                     respect_backoff=respect_backoff, alerts_path=alerts_path, shard=shard)
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    load_claims(args.claims)  # fail fast, before Prefect starts or anything is written
-    load_sources(args.sources)
-    from claimwatch.flows.alerts import channels
-
-    alerts_path = None if args.alerts is None else str(args.alerts)
-    channels.resolve(alerts_path)  # a bad alerts.toml fails here too
-    result = run_cycle(args.claims, args.sources, settings.database_url(args.db),
-                       respect_backoff=not args.all, alerts_path=alerts_path, shard=args.shard)
-    if "busy" in result:  # another cycle holds these sources: nothing done, nothing wrong
-        print(result["busy"])
-        return EXIT_OK
-    print(_summary_text(result))
-    if result.get("alerts"):
-        from claimwatch.flows.alerts import outbox
-
-        print("\n".join(f"  {line}" for line in outbox.report(result["alerts"])))
-    failed = result["poll"]["failed"] or result["read"]["failed_pages"]
-    return EXIT_FAILED_SOURCES if failed else EXIT_OK
-
-
-def _since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise SystemExit(f"error: --since {value!r} is not an ISO 8601 date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def cmd_developments(args: argparse.Namespace) -> int:
-    from claimwatch.flows.report import exports
-
-    rows = exports.developments(_engine(args), args.claim, _since(args.since))
-    print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json
-          else exports.developments_text(rows))
-    return EXIT_OK
-
-
-def cmd_claims(args: argparse.Namespace) -> int:
-    from claimwatch.flows.report import exports
-
-    if args.action == "draft":
-        return _draft(args.file)
-    rows = exports.claims(_engine(args))
-    if not rows:
-        print("No claims stored yet: `claimwatch run` loads them from seeds/claims.toml.")
-        return EXIT_OK
-    print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else exports.claims_text(rows))
-    return EXIT_OK
-
-
-def _draft(file: Path | None) -> int:
-    if file is None:
-        raise SystemExit("error: claims draft needs a FILE (the brief to draft claims from)")
-    from claimwatch.flows.engine import drafting
-
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SystemExit(f"error: {file}: {exc.strerror}") from None
-    print(drafting.draft(text))
-    return EXIT_OK
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from claimwatch.flows.report import exports
-
-    print(json.dumps(exports.export(_engine(args)), indent=2, ensure_ascii=False))
-    return EXIT_OK
-
-
-def cmd_sources(args: argparse.Namespace) -> int:
-    from claimwatch.flows.report import exports
-
-    print(exports.sources_text(_engine(args)))
-    return EXIT_OK
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from claimwatch.flows.report import report
-
-    print(report.write(_engine(args), args.out, args.claim, _since(args.since)))
-    return EXIT_OK
+DESCRIPTION = "claimwatch keeps the claims of a brief honest: it polls news and alerts on changes."
 
 
 def _report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -167,44 +39,7 @@ def _report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     page.set_defaults(func=cmd_report)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from claimwatch.flows.app.demo import run_demo
-
-    return run_demo(args.db, print)
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    load_claims(args.claims)  # fail fast, before Prefect starts
-    load_sources(args.sources)
-    _quiet_prefect()
-    from claimwatch.flows.app.serve import serve
-
-    serve(args.claims, args.sources, args.alerts, args.db, args.cron, args.digest_cron)
-    return EXIT_OK
-
-
-def cmd_db(args: argparse.Namespace) -> int:
-    from claimwatch.storage import db, schema
-
-    url = settings.database_url(args.db)
-    engine, where = db.connect(url), db.redact(url)
-    if args.action == "upgrade":
-        before, after = schema.upgrade(engine)
-        print(f"{where}: schema version {after}" + (
-            " (already up to date)" if before == after else f" (was {before or 'empty'})"))
-        return EXIT_OK
-    found = schema.version(engine)
-    print(f"{where}: schema version {found.current or 'none (empty database)'};"
-          f" this claimwatch knows up to {found.head}")
-    if found.current is not None and not schema.known(found.current):
-        print("error: the database is newer than this claimwatch", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return EXIT_OK
-
-
 def _deploy_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    from claimwatch.flows.app.serve import DEFAULT_CRON, DIGEST_CRON
-
     serve = sub.add_parser("serve", parents=[common],
                            help="run the monitor on a schedule on this machine (Prefect serve)")
     serve.add_argument("--claims", type=Path, default=settings.DEFAULT_CLAIMS)
@@ -235,53 +70,8 @@ def _alerts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     alerts.set_defaults(func=cmd_alerts)
 
 
-def _alerts_config(args: argparse.Namespace) -> Any:
-    from claimwatch.flows.alerts import channels
-
-    config = channels.resolve(None if args.alerts is None else str(args.alerts))
-    if config is None:
-        raise SystemExit("error: no alerts file: pass --alerts FILE or create seeds/alerts.toml")
-    return config
-
-
-def _alert_line(row: dict[str, Any]) -> str:
-    what = f"{row['kind']} {row['claim'] or ''} {row['relation'] or ''}".strip()
-    if row["kind"] == "digest":
-        what = f"digest of {row['items']}"
-    when = row["sent_at"] or (f"next {row['next_attempt_at']}" if row["next_attempt_at"] else "")
-    error = f"\n      last error: {row['last_error']}" if row["last_error"] else ""
-    return (f"  #{row['id']} {row['channel']}: {what} [{row['status']}] attempts {row['attempts']}"
-            f" {when}{error}")
-
-
-def cmd_alerts(args: argparse.Namespace) -> int:
-    from claimwatch.flows.alerts import outbox
-
-    now = datetime.now(UTC)
-    if args.action == "test":
-        if not args.channel:
-            raise SystemExit("error: alerts test needs a CHANNEL name")
-        sent = outbox.send_test(_alerts_config(args), args.channel, now)
-        print(f"test message to {args.channel}: {sent.outcome}"
-              + (f" ({sent.error})" if sent.error else ""))
-        return EXIT_OK if sent.outcome == "sent" else EXIT_FAILED_SOURCES
-    engine = _engine(args)
-    if args.action == "retry":
-        config = _alerts_config(args)
-        print(f"{outbox.retry_failed(engine, now)} failed alert(s) queued again")
-        summary = outbox.deliver(engine, config)
-        print("\n".join(outbox.report(summary)))
-        return EXIT_FAILED_SOURCES if summary.failed else EXIT_OK
-    rows = outbox.listing(engine, "pending" if args.pending else "failed" if args.failed else None)
-    if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-    else:
-        print("\n".join(_alert_line(r) for r in rows) if rows else "No alerts.")
-    return EXIT_OK
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="claimwatch", description=__doc__)
+    parser = argparse.ArgumentParser(prog="claimwatch", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="URL",
@@ -332,20 +122,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
+        settings.environment()  # a bad CLAIMWATCH_* value is refused before anything starts
         return handler(args)
-    except SeedError as exc:
+    except (SeedError, settings.SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:
-        from claimwatch.storage.db import DatabaseError
-
-        if isinstance(exc, DatabaseError):
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        raise
+    except DatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

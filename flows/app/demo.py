@@ -8,6 +8,9 @@ from pathlib import Path
 
 from claimwatch.flows import settings
 from claimwatch.flows.app.demo_site import DemoSite
+from claimwatch.flows.app.runner import run_cycle
+from claimwatch.flows.report import exports
+from claimwatch.storage.db import engine_for
 
 
 def demo_database(explicit: str | None) -> str:
@@ -22,10 +25,6 @@ def demo_database(explicit: str | None) -> str:
 
 def run_demo(db: str | None, say: Callable[[str], None]) -> int:
     """Serve each round of the demo site on 127.0.0.1, run a cycle, show what moved."""
-    from claimwatch.flows.app.cli import run_cycle
-    from claimwatch.flows.report import exports
-    from claimwatch.storage.db import engine_for
-
     db_url = demo_database(db)
     with tempfile.TemporaryDirectory(prefix="claimwatch-demo-") as tmp, DemoSite() as site:
         sources = Path(tmp) / "sources.toml"

@@ -15,12 +15,12 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from claimwatch.flows import settings
+from claimwatch.flows.fetch.http import healthy, make_client
 
 DEFAULT_CRON = "*/15 * * * *"  # RELIABILITY.md: poll interval of 15 minutes at the least
 DIGEST_CRON = "0 7 * * *"  # daily, 07:00 in the server's time zone
@@ -29,6 +29,7 @@ DIGEST_DEPLOYMENT = "digest"
 
 
 def _cancel_new() -> Any:
+    # Prefect is imported when serving starts, not when the CLI loads this module (1.4 s).
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
     # RELIABILITY.md rule 10: one run at a time; a run that finds one running is not queued.
@@ -38,7 +39,7 @@ def _cancel_new() -> Any:
 def deployments(claims: Path, sources: Path, alerts: Path | None, cron: str,
                 digest_cron: str) -> list[Any]:
     """The monitor deployment and the daily digest deployment."""
-    from claimwatch.flows import monitor
+    from claimwatch.flows import monitor  # imports Prefect: only when serving starts
 
     parameters: dict[str, Any] = {"claims_path": str(claims), "sources_path": str(sources)}
     if alerts is not None:
@@ -66,13 +67,13 @@ def _free_port() -> int:
 
 def _wait_healthy(api: str, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the local Prefect server stopped at start-up; see {log}")
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+    limits = replace(settings.FetchLimits(), connect_timeout_s=2.0, read_timeout_s=2.0)
+    with make_client(limits, allow_private=True) as client:  # our own server, on loopback
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"the local Prefect server stopped at start-up; see {log}")
+            if healthy(client, f"{api}/health"):
                 return
-        except httpx.HTTPError:
             time.sleep(0.5)
     raise RuntimeError(f"the local Prefect server did not start in {SERVER_START_S:.0f} s; see {log}")
 
@@ -96,7 +97,7 @@ def prefect_api() -> Iterator[str]:
     Prefect's temporary in-process server runs no scheduler, so nothing scheduled would ever
     run: serve needs a real one. Its output (shutdown tracebacks included) goes to a log file.
     """
-    configured = os.environ.get("PREFECT_API_URL")
+    configured = settings.prefect_api_url()
     if configured:
         yield configured
         return
@@ -111,7 +112,7 @@ def prefect_api() -> Iterator[str]:
             start_new_session=True)  # its own group: Ctrl-C reaches us, and we stop it quietly
     try:
         _wait_healthy(api, server, log)
-        os.environ["PREFECT_API_URL"] = api
+        settings.export("PREFECT_API_URL", api)
         yield api
     finally:
         _stop(server)
@@ -122,8 +123,9 @@ def serve(claims: Path, sources: Path, alerts: Path | None, db_url: str | None,
     """Serve until interrupted. The database URL travels in the environment, never as a
     parameter: parameters are shown in the Prefect UI and a URL may hold a password."""
     if db_url:
-        os.environ["CLAIMWATCH_DATABASE_URL"] = db_url
+        settings.export("CLAIMWATCH_DATABASE_URL", db_url)
     with prefect_api() as api:
+        # Prefect is imported when serving starts, not when the CLI loads this module (1.4 s).
         from prefect import serve as prefect_serve
         from prefect.settings import PREFECT_API_URL, temporary_settings
 

@@ -10,6 +10,10 @@ non-party terms -- so "Abu Dhabi Grand Prix" (one place) or "tariffs on Chinese 
 concept) is not, while "three-way talks in the Emirati capital" is. Facts found in the evidence
 are then compared with the claim's current state; facts that belong to another event of the same
 kind (an earlier or a later round, another venue without a word of change) are set aside.
+
+Longer than 300 lines, and holding one story's vocabulary, until issue 13 rebuilds the engine
+from general rules and data files; it is kept whole here so that the layout change (issue 12)
+changes no judgement.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from functools import lru_cache
 from typing import Literal
 
 from claimwatch.flows.engine import facts as fx
+from claimwatch.flows.engine.words import STOP_WORDS
 
 Relation = Literal["confirms", "updates", "contradicts", "mentions"]
 RELATIONS: tuple[Relation, ...] = ("confirms", "updates", "contradicts", "mentions")
@@ -266,76 +271,6 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "cautious": ("cautious", "cautiously", "guarded", "measured"),
     "focus": ("focus", "focused", "focuses", "agenda", "priority", "first item"),
 }
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "at",
-        "by",
-        "with",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "his",
-        "her",
-        "their",
-        "they",
-        "he",
-        "she",
-        "we",
-        "our",
-        "such",
-        "first",
-        "up",
-        "into",
-        "about",
-        "over",
-        "after",
-        "before",
-        "than",
-        "then",
-        "also",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "may",
-        "might",
-        "not",
-        "no",
-        "certain",
-        "some",
-        "between",
-        "among",
-        "during",
-        "while",
-        "said",
-        "says",
-    ]
-)
 # Words that name a kind of event/status rather than the topic; facts compare them, not relevance.
 _STATUS_WORDS = frozenset(
     [
@@ -470,7 +405,7 @@ def _word_term(word: str) -> str | None:
     Cached: news repeats its words, and judging each one costs more than looking it up.
     """
     if (
-        word in _STOP
+        word in STOP_WORDS
         or word in _STATUS_WORDS
         or len(word) <= 2
         or any(ch.isdigit() for ch in word)

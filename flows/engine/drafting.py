@@ -13,46 +13,11 @@ from collections.abc import Mapping
 from datetime import date
 
 from claimwatch.flows.engine import facts as fx
+from claimwatch.flows.engine.words import STOP_WORDS
 
 MAX_CLAIMS = 12
 _MIN_WORTH = 2
 _MAX_WORDS = 60
-_ID_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "at",
-        "by",
-        "with",
-        "and",
-        "or",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "has",
-        "have",
-        "that",
-        "this",
-        "such",
-        "as",
-        "from",
-        "its",
-        "their",
-        "his",
-        "her",
-        "up",
-        "certain",
-    ]
-)
 _BULLET = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s*")
 
 
@@ -91,7 +56,7 @@ def worth(facts: Mapping[str, str]) -> int:
 
 
 def _slug(statement: str, taken: set[str]) -> str:
-    words = [w for w in re.findall(r"[a-z0-9%$]+", statement.lower()) if w not in _ID_STOP]
+    words = [w for w in re.findall(r"[a-z0-9%$]+", statement.lower()) if w not in STOP_WORDS]
     base = "-".join(w.strip("%$") or "n" for w in words[:4]) or "claim"
     slug, n = base, 2
     while slug in taken:

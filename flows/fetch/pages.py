@@ -7,10 +7,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-import httpx
-
 from claimwatch.flows.fetch.charsets import decode
-from claimwatch.flows.fetch.http import Fetched, fetch
+from claimwatch.flows.fetch.http import Client, Fetched, fetch
 from claimwatch.flows.seeds import check_url
 from claimwatch.flows.settings import FetchLimits
 
@@ -85,7 +83,7 @@ def _refresh_target(fetched: Fetched) -> str | None:
     return None
 
 
-def get(client: httpx.Client, url: str, limits: FetchLimits) -> FetchedPage:
+def get(client: Client, url: str, limits: FetchLimits) -> FetchedPage:
     """Fetch a page, following at most two meta-refresh redirects."""
     current = url
     deadline = time.monotonic() + limits.page_deadline_s  # one deadline for every hop

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
-import httpx
-
 from claimwatch.flows.fetch import feeds
 from claimwatch.flows.fetch.feeds import ParsedFeed, ParsedItem
-from claimwatch.flows.fetch.http import HostLimiter, fetch
+from claimwatch.flows.fetch.http import Client, HostLimiter, fetch
 from claimwatch.flows.settings import FetchLimits
 from claimwatch.flows.workers import WorkerPool
 
@@ -67,7 +65,7 @@ def parse_in(pool: WorkerPool) -> Parse:
     return parse
 
 
-def poll_one(client: httpx.Client, request: FeedRequest, limits: FetchLimits, now: datetime,
+def poll_one(client: Client, request: FeedRequest, limits: FetchLimits, now: datetime,
              parse: Parse = feeds.parse) -> FeedPoll:
     """Fetch and parse one feed; a 304 means nothing new."""
     fetched = fetch(client, request.url, max_bytes=limits.max_feed_bytes,
@@ -99,7 +97,7 @@ def poll_one(client: httpx.Client, request: FeedRequest, limits: FetchLimits, no
 
 
 def poll_all(
-    client: httpx.Client,
+    client: Client,
     requests: Sequence[FeedRequest],
     limits: FetchLimits,
     now: datetime,

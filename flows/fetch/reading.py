@@ -7,12 +7,10 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import islice
 
-import httpx
-
 from claimwatch.flows.engine.claims import Claim
 from claimwatch.flows.extract.articles import ExtractedArticle
 from claimwatch.flows.fetch import pages
-from claimwatch.flows.fetch.http import HostLimiter
+from claimwatch.flows.fetch.http import Client, HostLimiter
 from claimwatch.flows.settings import FetchLimits
 from claimwatch.flows.stages import prematch
 from claimwatch.flows.stages.prematch import Prematched, States
@@ -54,7 +52,7 @@ def _extract(extractor: WorkerPool, page: pages.FetchedPage, ahead: MatchAhead |
                           ahead.claims, ahead.states).result()
 
 
-def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
+def _read_one(client: Client, request: ReadRequest, limits: FetchLimits,
               limiter: HostLimiter, extractor: WorkerPool, ahead: MatchAhead | None
               ) -> ReadResult:
     with limiter(request.url):
@@ -70,7 +68,7 @@ def _read_one(client: httpx.Client, request: ReadRequest, limits: FetchLimits,
     return ReadResult(request, page.url, article=article, prematched=answer)
 
 
-def read_all(client: httpx.Client, requests: Sequence[ReadRequest], limits: FetchLimits,
+def read_all(client: Client, requests: Sequence[ReadRequest], limits: FetchLimits,
              extractor: WorkerPool, ahead: MatchAhead | None = None) -> Iterator[ReadResult]:
     """Yield results as they complete, with a bounded number of pages in flight.
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from claimwatch.storage import queries
-from claimwatch.storage.db import session
+from claimwatch.storage import claims as records
+from claimwatch.storage import sources as source_rows
+from claimwatch.storage.db import Engine, session
 from claimwatch.storage.models import Article, ArticleVersion, Development, Match
 
 
@@ -42,8 +41,8 @@ def match_dict(m: Match, v: ArticleVersion, a: Article) -> dict[str, Any]:
 def developments(engine: Engine, claim_id: str | None = None, since: datetime | None = None
                  ) -> list[dict[str, Any]]:
     with session(engine) as s:
-        rows = queries.developments_since(s, claim_id, since)
-        return [development_dict(d, queries.sources_of(s, d.id)) for d in rows]  # type: ignore[arg-type]
+        rows = records.developments_since(s, claim_id, since)
+        return [development_dict(d, records.sources_of(s, d.id)) for d in rows]  # type: ignore[arg-type]
 
 
 def claims(engine: Engine) -> list[dict[str, Any]]:
@@ -53,16 +52,16 @@ def claims(engine: Engine) -> list[dict[str, Any]]:
         return [
             {"id": c.id, "statement": c.statement, "facts": dict(c.facts), "state": dict(c.state),
              "timeline": [d for d in timeline if d["claim"] == c.id]}
-            for c in queries.claim_records(s)
+            for c in records.claim_records(s)
         ]
 
 
 def export(engine: Engine) -> dict[str, Any]:
     """Exactly the documented export shape; other tools read it."""
     with session(engine) as s:
-        matches = [match_dict(m, v, a) for m, v, a in queries.all_matches(s)]
+        matches = [match_dict(m, v, a) for m, v, a in records.all_matches(s)]
         claim_rows = [{"id": c.id, "statement": c.statement, "facts": dict(c.facts),
-                       "state": dict(c.state)} for c in queries.claim_records(s)]
+                       "state": dict(c.state)} for c in records.claim_records(s)]
     devs = [
         {k: d[k] for k in ("id", "claim", "relation", "summary", "facts", "first_seen_at", "urls")}
         for d in developments(engine)
@@ -105,12 +104,8 @@ def claims_text(rows: list[dict[str, Any]]) -> str:
 
 def sources_text(engine: Engine) -> str:
     """Each source's last status, error score, last success and next poll."""
-    from sqlmodel import select
-
-    from claimwatch.storage.models import Source
-
     with session(engine) as s:
-        rows = list(s.exec(select(Source).order_by(Source.id)).all())  # type: ignore[arg-type]
+        rows = source_rows.all_sources(s)
     if not rows:
         return "No sources stored yet: `claimwatch run` loads them from seeds/sources.toml."
     out = []

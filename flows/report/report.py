@@ -9,36 +9,32 @@ its charts as SVG and runs no script at all; its Content-Security-Policy forbids
 from __future__ import annotations
 
 import os
-import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import jinja2
 import markupsafe
-from sqlalchemy.engine import Engine
 
-from claimwatch.flows import settings
 from claimwatch.flows.extract.duplicates import near_duplicate
-from claimwatch.storage import queries
-from claimwatch.storage.db import session
+from claimwatch.flows.report.chart import CHART_H, CHART_RELATIONS, CHART_W, Chart, chart
+from claimwatch.flows.report.links import claim_anchor, safe_href
+from claimwatch.storage import claims as records
+from claimwatch.storage.db import Engine, session
 from claimwatch.storage.models import ClaimRecord, Development
 
 TEMPLATES = Path(__file__).with_name("templates")
 INDEX = "index.html"
-CHART_RELATIONS = ("updates", "contradicts", "confirms", "mentions")  # stacking order, bottom up
-MAX_CHART_DAYS = 120  # older coverage is counted, not drawn: a 1970 pubDate must not flatten a chart
 SOURCES_SHOWN = 8  # source groups shown open per development; the rest fold under "more"
-CHART_W, CHART_H = 400, 120
 
 
 @dataclass(frozen=True, slots=True)
 class SourceRow:
-    """One match with its article's metadata (queries.REPORT_MATCH_COLUMNS, in that order)."""
+    """One match with its article's metadata (storage/claims.REPORT_MATCH_COLUMNS, in that order)."""
 
     match_id: int
     claim_id: str
@@ -125,29 +121,6 @@ class FactRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Bar:
-    x: float
-    y: float
-    w: float
-    h: float
-    relation: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    """Matches per day, stacked by relation, as SVG rectangles in a CHART_W x CHART_H box."""
-
-    bars: tuple[Bar, ...]
-    first_day: date | None
-    last_day: date | None
-    peak: int
-    total: int
-    hidden: int  # matches older than the drawn window
-    relations: tuple[str, ...]  # the relations that occur, for the legend
-
-
-@dataclass(frozen=True, slots=True)
 class ClaimView:
     id: str
     anchor: str
@@ -172,33 +145,6 @@ class Report:
     @property
     def development_count(self) -> int:
         return sum(len(c.timeline) for c in self.claims)
-
-
-# ---------------------------------------------------------------- links
-
-
-def claim_anchor(claim_id: str) -> str:
-    """The id of a claim's section in the report, e.g. "claim-abu-dhabi-talks"."""
-    return "claim-" + re.sub(r"[^A-Za-z0-9_-]", lambda m: f".{ord(m.group()):x}", claim_id)
-
-
-def claim_url(claim_id: str, report_url: str | None = None) -> str | None:
-    """Link to a claim's section in the report at `report_url` or $CLAIMWATCH_REPORT_URL."""
-    base = report_url or settings.report_url()
-    if not base:
-        return None
-    return f"{base.split('#', 1)[0]}#{claim_anchor(claim_id)}"
-
-
-def safe_href(url: str | None) -> str | None:
-    """The URL if it may be a link (http or https with a host), else None: no javascript:."""
-    if not url or any(c in url for c in "\r\n\t\x00"):
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme in {"http", "https"} and parts.netloc else None
 
 
 # ---------------------------------------------------------------- building (pure)
@@ -243,45 +189,6 @@ def status_of(seed: Mapping[str, str], state: Mapping[str, str], timeline: Seque
     return "unchanged"
 
 
-def chart(rows: Iterable[SourceRow], since: date | None = None) -> Chart:
-    """Coverage per day split by relation; days before `since` are left out."""
-    counts: dict[date, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        day = row.day
-        if day is not None and (since is None or day >= since):
-            counts[day][row.relation] += 1
-    if not counts:
-        return Chart((), None, None, 0, 0, 0, ())
-    last = max(counts)
-    first = max(min(counts), last - timedelta(days=MAX_CHART_DAYS - 1))
-    hidden = sum(sum(c.values()) for d, c in counts.items() if d < first)
-    days = (last - first).days + 1
-    peak = max(sum(c.values()) for d, c in counts.items() if d >= first)
-    return Chart(_bars(counts, first, days, peak), first, last, peak,
-                 sum(sum(c.values()) for c in counts.values()), hidden,
-                 tuple(r for r in CHART_RELATIONS if any(r in c for c in counts.values())))
-
-
-def _bars(counts: Mapping[date, Counter[str]], first: date, days: int, peak: int
-          ) -> tuple[Bar, ...]:
-    slot = CHART_W / days
-    width = max(slot * 0.8, 1.0)
-    bars: list[Bar] = []
-    for day, by_relation in counts.items():
-        if day < first:
-            continue
-        x, top = (day - first).days * slot + (slot - width) / 2, float(CHART_H)
-        label = f"{day.isoformat()}: " + ", ".join(
-            f"{by_relation[r]} {r}" for r in CHART_RELATIONS if by_relation[r])
-        for relation in CHART_RELATIONS:
-            height = by_relation[relation] / peak * CHART_H
-            if height:
-                top -= height
-                bars.append(Bar(round(x, 2), round(top, 2), round(width, 2), round(height, 2),
-                                relation, label))
-    return tuple(bars)
-
-
 def claim_view(record: ClaimRecord, developments: Sequence[Development],
                rows: Sequence[SourceRow], since: datetime | None) -> ClaimView:
     by_development: dict[int, list[SourceRow]] = defaultdict(list)
@@ -297,7 +204,7 @@ def claim_view(record: ClaimRecord, developments: Sequence[Development],
         status=status_of(seed, state, timeline), facts=fact_rows(seed, state), timeline=timeline,
         last_development_at=timeline[-1].seen_at if timeline else None,
         source_count=len({r.article_id for r in rows}),
-        chart=chart(rows, since.date() if since else None))
+        chart=chart(((r.day, r.relation) for r in rows), since.date() if since else None))
 
 
 def build(records: Sequence[ClaimRecord], developments: Sequence[Development],
@@ -320,10 +227,10 @@ def load(engine: Engine, claim_id: str | None = None, since: datetime | None = N
          now: datetime | None = None) -> Report:
     """Read what the report shows: three queries, whatever the number of matches."""
     with session(engine) as s:
-        records = queries.claim_records(s, [claim_id] if claim_id else None)
-        developments = queries.developments_since(s, claim_id, since)
-        rows = [SourceRow(*row) for row in queries.report_matches(s, claim_id)]
-    return build(records, developments, rows, since, now or datetime.now(UTC))
+        found = records.claim_records(s, [claim_id] if claim_id else None)
+        developments = records.developments_since(s, claim_id, since)
+        rows = [SourceRow(*row) for row in records.report_matches(s, claim_id)]
+    return build(found, developments, rows, since, now or datetime.now(UTC))
 
 
 def _when(moment: datetime | None) -> str:
@@ -360,41 +267,3 @@ def write(engine: Engine, out_dir: Path, claim_id: str | None = None,
     partial.write_text(html, encoding="utf-8")
     partial.replace(target)
     return target
-
-
-# ---------------------------------------------------------------- the run artifact (markdown)
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
-
-
-def md_text(text: str | None) -> str:
-    """Untrusted text as inert markdown: no links, emphasis, table breaks or raw HTML."""
-    flat = " ".join(str(text or "").split())
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", flat)
-
-
-def md_link(url: str | None, label: str) -> str:
-    """A markdown link to an http(s) URL, or the label alone when the URL may not be a link."""
-    target = safe_href(url)
-    if target is None:
-        return md_text(label)
-    return f"[{md_text(label)}]({quote(target, safe=':/?#[]@!$&*+,;=%~-._')})"
-
-
-def markdown_rows(developments: Sequence[Mapping[str, Any]], report_url: str | None = None
-                  ) -> list[str]:
-    """The run's developments as a markdown table: claim (linked to the report), relation,
-    what changed, and each source by outlet. Rows are the dicts flows/monitor.py collects."""
-    if not developments:
-        return []
-    lines = ["| claim | relation | what changed | sources |", "|---|---|---|---|"]
-    for dev in developments:
-        claim = str(dev["claim"])
-        urls = list(dev.get("urls", []))
-        outlets = list(dev.get("outlets", [])) + [None] * len(urls)
-        links = ", ".join(md_link(u, o or urlsplit(u).hostname or f"source {i + 1}")
-                          for i, (u, o) in enumerate(zip(urls, outlets, strict=False)))
-        lines.append(f"| {md_link(claim_url(claim, report_url), claim)} | {md_text(dev['relation'])}"
-                     f" | {md_text(dev['summary'])} | {links or '—'} |")
-    return lines

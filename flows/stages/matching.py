@@ -8,20 +8,18 @@ from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
 from claimwatch.flows import crashpoints
 from claimwatch.flows.alerts import outbox
-from claimwatch.flows.alerts.channels import AlertsConfig
+from claimwatch.flows.alerts.policy import AlertsConfig
 from claimwatch.flows.engine import claims as claim_engine
 from claimwatch.flows.engine import developments
 from claimwatch.flows.engine.claims import ArticleText, Claim, ClaimMatch
 from claimwatch.flows.engine.developments import KnownDevelopment, NewDevelopment, Supports
 from claimwatch.flows.stages.prematch import Prematches
 from claimwatch.flows.workers import WorkerPool
-from claimwatch.storage import queries
-from claimwatch.storage.db import session
+from claimwatch.storage import articles
+from claimwatch.storage import claims as records
+from claimwatch.storage.db import Engine, Session, session
 from claimwatch.storage.models import Article, ArticleVersion, ClaimRecord, Development, Match
 
 log = logging.getLogger("claimwatch.matching")
@@ -59,8 +57,8 @@ class _Batch:
 
 
 def _known(s: Session, claim_id: str) -> list[KnownDevelopment]:
-    rows = queries.developments_of(s, claim_id)
-    prints = queries.fingerprints_of(s, [r.id for r in rows if r.id is not None])
+    rows = records.developments_of(s, claim_id)
+    prints = records.fingerprints_of(s, [r.id for r in rows if r.id is not None])
     return [
         KnownDevelopment(id=r.id, claim_id=r.claim_id, relation=r.relation,  # type: ignore[arg-type]
                          facts=dict(r.facts), fingerprints=tuple(prints.get(r.id, [])))  # type: ignore[arg-type]
@@ -81,8 +79,7 @@ def _record(s: Session, found: ClaimMatch, version: ArticleVersion, now: datetim
                           summary=decision.summary,
                           changes={k: list(v) for k, v in decision.changes.items()},
                           facts=dict(decision.new_state), first_seen_at=now)
-        s.add(row)
-        s.flush()
+        records.add(s, row)
         development_id, created = row.id, row
         record.state, record.updated_at = dict(decision.new_state), now
         summary.developments.append(row.id)  # type: ignore[arg-type]
@@ -91,7 +88,7 @@ def _record(s: Session, found: ClaimMatch, version: ArticleVersion, now: datetim
     match = Match(claim_id=found.claim_id, article_version_id=version.id, relation=found.relation,
                   evidence=found.evidence, facts=dict(found.facts), score=found.score,
                   development_id=development_id, matched_at=now)
-    s.add(match)
+    records.add(s, match)
     if development_id is not None:  # its developments or their fingerprints changed: re-read
         batch.known.pop(found.claim_id, None)
     if alerts is not None:  # the outbox rows commit with the development, or not at all
@@ -133,12 +130,12 @@ def _match_batch(s: Session, version_ids: Sequence[int], claims: Sequence[Claim]
                  ahead: Prematches | None) -> None:
     # Workers matching at once: each version is taken by one (its matches can then never be
     # stored twice), and decisions about claims are made one transaction at a time.
-    taken = queries.take_versions(s, version_ids, now)
+    taken = articles.take_versions(s, version_ids, now)
     if not taken:
         return
-    queries.lock_claims(s)
-    batch = _Batch({r.id: r for r in queries.claim_records(s, [c.id for c in claims])})
-    rows = queries.versions_with_articles(s, [i for i in version_ids if i in taken])
+    records.lock_claims(s)
+    batch = _Batch({r.id: r for r in records.claim_records(s, [c.id for c in claims])})
+    rows = articles.versions_with_articles(s, [i for i in version_ids if i in taken])
     texts = [_text(version, article) for version, article in rows]
     # Matched in the pool on the states as they are now, while this thread records in order;
     # a version after a new development (rare) is matched again on the states it changed.
@@ -172,7 +169,7 @@ def match_pending(engine: Engine, claims: Sequence[Claim], now: datetime,
     size = 1  # doubling up to the maximum: a short cycle still commits nearly version by version
     while True:
         with session(engine) as s:
-            pending = queries.unmatched_version_ids(s, BATCH)
+            pending = articles.unmatched_version_ids(s, BATCH)
         if not pending:
             return summary
         while pending:

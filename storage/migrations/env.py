@@ -2,8 +2,8 @@
 
 storage.schema opens the transaction and takes the migration lock before Alembic reads the
 current version, so two processes starting at once never both apply the same migration.
-Run from the `alembic` command line (to write a new migration), a URL comes from
-$CLAIMWATCH_DATABASE_URL or claimwatch's default SQLite file.
+Run from the `alembic` command line (to write a new migration), the URL is given with
+`-x url=...` (storage/migrations/README.md): storage never reads claimwatch's settings.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import claimwatch.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from claimwatch.flows import settings
 from claimwatch.storage.db import connect
 from claimwatch.storage.models import UTCDateTime
 
@@ -52,7 +51,11 @@ def run_online() -> None:
         _configure(connection)
         context.run_migrations()
         return
-    engine = connect(config.get_main_option("sqlalchemy.url") or settings.database_url())
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
+        "sqlalchemy.url")
+    if not url:
+        raise SystemExit("give the database to compare with: alembic ... -x url=sqlite:///draft.db")
+    engine = connect(url)
     with engine.begin() as conn:
         _configure(conn)
         context.run_migrations()
