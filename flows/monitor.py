@@ -82,15 +82,9 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str, db_url: str
     return summary
 
 
-def _match_ahead(engine: Any, claims_path: str | None) -> MatchAhead | None:
-    """The claims and their current states, for matching pages as they are read."""
-    if not claims_path:
-        return None
-    claims = load_claims(Path(claims_path))
-    with db.session(engine) as s:
-        states = {r.id: dict(r.state) for r in records.claim_records(s)}
-    # A claim not stored yet starts from its seed facts (storage/claims.sync_claims).
-    return MatchAhead(claims, {c.id: states.get(c.id, dict(c.facts)) for c in claims})
+def _match_ahead(claims_path: str | None) -> MatchAhead | None:
+    """The claims, for assessing pages as they are read."""
+    return MatchAhead(load_claims(Path(claims_path))) if claims_path else None
 
 
 @task(name="read articles", **TASK_OPTIONS)
@@ -105,7 +99,7 @@ def read_articles(plan: PollPlan, sources_path: str, db_url: str | None,
     engine, limits, now = _engine(db_url), settings.fetch_limits(), datetime.now(UTC)
     alerts = alert_config.resolve(alerts_path)  # a watched page turning unhealthy is alerted once
     requests = plan_reads(engine, [f.source_id for f in plan.feeds], plan.page_source_ids, now)
-    ahead = _match_ahead(engine, claims_path)
+    ahead = _match_ahead(claims_path)
     summary, answers = ReadSummary(), Prematches()
     progress = reporter()
     progress.start("reading articles", len(requests))

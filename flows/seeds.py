@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from claimwatch.flows.engine.claims import Claim
+from claimwatch.flows.engine import vocabulary
+from claimwatch.flows.engine.model import Claim
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CLAIM_KEYS = {"id", "statement", "keywords", "facts"}
@@ -104,9 +105,25 @@ def _claim(path: Path, index: int, table: Any) -> Claim:
     )
 
 
+VOCABULARY_FILE = "vocabulary.toml"  # the brief's own names, beside its claims (optional)
+
+
 def load_claims(path: Path) -> tuple[Claim, ...]:
-    """Parse claims.toml; raise SeedError naming the file and the problem."""
-    return _claims(path, _read_toml(path))
+    """Parse claims.toml and the vocabulary.toml beside it, if any; raise SeedError naming the
+    file and the problem."""
+    claims = _claims(path, _read_toml(path))
+    words = load_vocabulary(path.parent / VOCABULARY_FILE)
+    return tuple(replace(c, vocabulary=words) for c in claims) if words else claims
+
+
+def load_vocabulary(path: Path) -> vocabulary.Vocabulary | None:
+    """A brief's vocabulary file (flows/engine/vocabulary.py), or None when there is none."""
+    if not path.is_file():
+        return None
+    try:
+        return vocabulary.parse(_read_toml(path), str(path))
+    except vocabulary.VocabularyError as exc:
+        raise SeedError(path, str(exc).removeprefix(f"{path}: ")) from None
 
 
 def parse_claims(text: str, path: Path = Path("<claims>")) -> tuple[Claim, ...]:

@@ -59,6 +59,7 @@ class Environment(BaseSettings):
                                       frozen=True)
 
     home: Path | None = None
+    cache_dir: Path | None = None
     database_url: str | None = None
     allow_private_networks: bool | None = None
     extract_workers: Count | None = None
@@ -105,6 +106,16 @@ def environment() -> Environment:
 def data_dir() -> Path:
     """Where the embedded SQLite database lives: $CLAIMWATCH_HOME or ~/.claimwatch."""
     return environment().home or Path.home() / ".claimwatch"
+
+
+def cache_dir() -> Path:
+    """Where derived data is kept between runs (the engine's compiled knowledge):
+    $CLAIMWATCH_CACHE_DIR, else $XDG_CACHE_HOME/claimwatch, else ~/.cache/claimwatch."""
+    explicit = environment().cache_dir
+    if explicit:
+        return explicit
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "claimwatch"
 
 
 def database_url(explicit: str | None = None) -> str:

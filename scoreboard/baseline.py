@@ -12,15 +12,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
-from claimwatch.flows.engine.claims import Claim
 from claimwatch.flows.engine.developments import NewDevelopment
-from claimwatch.flows.engine.facts import split_sentences
+from claimwatch.flows.engine.model import Claim
+from claimwatch.flows.engine.text import split_sentences
 from claimwatch.flows.engine.words import STOP_WORDS
-
-if TYPE_CHECKING:
-    from scoreboard import Outcome
+from scoreboard.pipeline import Outcome
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(2, 13))
 _TOKEN = re.compile(r"[a-z0-9%$]+")
@@ -70,10 +67,6 @@ class Baseline:
         return {t: n * self.idf.get(t, 1.0) for t, n in counts.items()}
 
     def process(self, url: str, title: str, text: str) -> Outcome:
-        from scoreboard import (
-            Outcome,  # the scoreboard's record type; imported late to avoid a cycle
-        )
-
         sentences = [s for s in (title, *split_sentences(text)) if s]
         vectors = [(s, self.vector(s)) for s in sentences]
         out = Outcome()

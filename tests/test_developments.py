@@ -132,13 +132,3 @@ def test_a_disputed_claim_borne_out_records_its_status() -> None:
     assert isinstance(decision, NewDevelopment)
     assert decision.changes["status"] == ("struck down (disputed)", "struck down")
     assert "disputed" not in decision.new_state
-
-
-def test_an_item_dropped_from_an_agenda_is_a_development_and_its_repeat_a_source() -> None:
-    agenda = {"status": "planned", "topic": "partial ceasefires, troop withdrawals"}
-    first = decide(_match("updates", {"topic": "partial ceasefires"}), agenda, [], FAR, NOW)
-    assert isinstance(first, NewDevelopment)
-    assert first.summary == "topic: partial ceasefires, troop withdrawals → partial ceasefires"
-    known = [KnownDevelopment(9, "talks", "updates", first.new_state, (0x0F0F,))]
-    again = decide(_match("confirms", {"topic": "Partial ceasefires"}), first.new_state, known, FAR, NOW)
-    assert again == Supports(9)

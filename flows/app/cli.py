@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
                                                              "`claims draft FILE` proposes claims")
     claims.add_argument("action", nargs="?", choices=["draft"])
     claims.add_argument("file", nargs="?", type=Path)
+    claims.add_argument("--vocabulary", type=Path, metavar="OUT",
+                        help="with `draft`: also propose the brief's vocabulary file, written to OUT "
+                             "(keep it beside claims.toml as vocabulary.toml)")
     claims.add_argument("--json", action="store_true")
     claims.set_defaults(func=cmd_claims)
 

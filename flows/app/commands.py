@@ -62,7 +62,7 @@ def cmd_developments(args: argparse.Namespace) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     if args.action == "draft":
-        return _draft(args.file)
+        return _draft(args.file, args.vocabulary)
     rows = exports.claims(_engine(args))
     if not rows:
         print("No claims stored yet: `claimwatch run` loads them from seeds/claims.toml.")
@@ -71,13 +71,18 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _draft(file: Path | None) -> int:
+def _draft(file: Path | None, vocabulary_out: Path | None = None) -> int:
     if file is None:
         raise SystemExit("error: claims draft needs a FILE (the brief to draft claims from)")
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise SystemExit(f"error: {file}: {exc.strerror}") from None
+    if vocabulary_out is not None:
+        if vocabulary_out.exists():
+            raise SystemExit(f"error: {vocabulary_out} exists; move it away or name another file")
+        vocabulary_out.write_text(drafting.vocabulary(text), encoding="utf-8")
+        print(f"# vocabulary proposed in {vocabulary_out}", file=sys.stderr)
     print(drafting.draft(text))
     return EXIT_OK
 

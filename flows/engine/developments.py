@@ -12,10 +12,12 @@ its first version established, that difference is a development of its own.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from claimwatch.flows.engine.claims import TRACKED_SLOTS, ClaimMatch, Relation, same_value
+from claimwatch.flows.engine.model import ClaimMatch, Relation
+from claimwatch.flows.engine.profile import CONTEXT_SLOTS
+from claimwatch.flows.engine.relate import same_value
 from claimwatch.flows.extract.duplicates import near_duplicate
 
 
@@ -28,6 +30,8 @@ class KnownDevelopment:
     relation: Relation
     facts: Mapping[str, str]  # the claim's state right after this development
     fingerprints: tuple[int, ...]  # text fingerprints of the articles supporting it
+    reported_at: datetime | None = None  # when its news was reported
+    changes: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +61,13 @@ def changes(state: Mapping[str, str], found: Mapping[str, str]) -> dict[str, tup
     return {
         slot: (state.get(slot), value)
         for slot, value in found.items()
-        if slot in TRACKED_SLOTS and (slot not in state or not same_value(slot, value, state[slot]))
+        if _tracked(slot) and (slot not in state or not same_value(slot, value, state[slot]))
     }
+
+
+def _tracked(slot: str) -> bool:
+    """Slots whose change is news: every fact but the context (who, where it is heard)."""
+    return slot not in CONTEXT_SLOTS and slot != "disputed"
 
 
 def summarize(diff: Mapping[str, tuple[str | None, str | None]]) -> str:
@@ -72,7 +81,7 @@ def _consistent(found: Mapping[str, str], facts: Mapping[str, str]) -> bool:
     return all(
         slot in facts and same_value(slot, value, facts[slot])
         for slot, value in found.items()
-        if slot in TRACKED_SLOTS
+        if _tracked(slot)
     )
 
 
@@ -137,3 +146,34 @@ def decide(
     new_state = {slot: value for slot, value in state.items() if slot != "disputed"}
     new_state.update({slot: new for slot, (_, new) in diff.items() if new is not None})
     return NewDevelopment(match.relation, summarize(diff), diff, new_state)
+
+
+# ---------------------------------------------------------------- state in the order of events
+
+
+def _when(k: KnownDevelopment) -> tuple[datetime, int]:
+    return (k.reported_at or datetime.min.replace(tzinfo=UTC), k.id)
+
+
+def fold(seed: Mapping[str, str], known: Sequence[KnownDevelopment], until: datetime | None = None
+         ) -> dict[str, str]:
+    """The claim's state: its seed facts moved on by its developments in the order they were
+    reported (up to `until`), whatever order they were found in. A contradiction marks the
+    state disputed; a later update clears the mark."""
+    state = dict(seed)
+    for k in sorted(known, key=_when):
+        if until is not None and k.reported_at is not None and k.reported_at > until:
+            break
+        if k.relation == "contradicts":
+            state["disputed"] = k.facts.get("disputed", "disputed")
+            continue
+        state.pop("disputed", None)
+        for slot, (_, new) in k.changes.items():
+            if new is not None:
+                state[slot] = new
+    return state
+
+
+def recent(known: Sequence[KnownDevelopment], at: datetime, window: timedelta) -> list[KnownDevelopment]:
+    """Developments reported in the `window` before `at`: news an article at `at` may repeat."""
+    return [k for k in known if k.reported_at is not None and at - window <= k.reported_at <= at]

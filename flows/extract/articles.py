@@ -29,6 +29,11 @@ MAX_TREE_SIZE = 100_000  # elements; guards the extractor against pathological p
 # trafilatura 2.x takes the tree cap from its config, not from an argument.
 CONFIG = use_config()
 CONFIG.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
+# The page's modified time: Open Graph / article meta tags, or schema.org's dateModified.
+MODIFIED = re.compile(
+    r"<meta[^>]+(?:property|name|itemprop)\s*=\s*[\"'](?:article:modified_time|og:updated_time"
+    r"|dateModified|last-modified)[\"'][^>]*content\s*=\s*[\"']([^\"']+)[\"']"
+    r"|\"dateModified\"\s*:\s*\"([^\"]+)\"", re.IGNORECASE)
 HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([a-zA-Z]{2,3})", re.IGNORECASE)
 
 
@@ -47,6 +52,7 @@ class ExtractedArticle:
     # Worked out here, in the extraction process, so that the one writer does not have to.
     text_hash: str | None = None  # duplicates.text_hash(text)
     fingerprint: int | None = None  # duplicates.fingerprint(text)
+    modified_at: datetime | None = None  # the page's own "last modified" date, when it says
 
 
 def _date(value: str | None) -> datetime | None:
@@ -116,7 +122,13 @@ def extract(html: str, url: str) -> ExtractedArticle | None:
         text=text,
         text_hash=text_hash,
         fingerprint=fingerprint,
+        modified_at=_modified(html),
     )
+
+
+def _modified(html: str) -> datetime | None:
+    found = MODIFIED.search(html[:200_000])
+    return _date(found.group(1) or found.group(2)) if found else None
 
 
 def extract_page(body: bytes, content_type: str, url: str) -> ExtractedArticle | None:

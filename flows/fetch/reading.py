@@ -13,7 +13,7 @@ from claimwatch.flows.fetch import pages
 from claimwatch.flows.fetch.http import Client, HostLimiter
 from claimwatch.flows.settings import FetchLimits
 from claimwatch.flows.stages import prematch
-from claimwatch.flows.stages.prematch import Prematched, States
+from claimwatch.flows.stages.prematch import Prematched
 from claimwatch.flows.workers import WorkerPool
 
 
@@ -33,23 +33,22 @@ class ReadResult:
     final_url: str
     article: ExtractedArticle | None = None
     error: str | None = None
-    prematched: Prematched | None = None  # claims.match worked out ahead (flows/stages/prematch.py)
+    prematched: Prematched | None = None  # claims assessed ahead (flows/stages/prematch.py)
 
 
 @dataclass(frozen=True, slots=True)
 class MatchAhead:
-    """The claims, and their states as reading begins, to match each page on as it is read."""
+    """The claims to assess each page against as it is read."""
 
     claims: tuple[Claim, ...]
-    states: States
 
 
 def _extract(extractor: WorkerPool, page: pages.FetchedPage, ahead: MatchAhead | None
              ) -> tuple[ExtractedArticle | None, Prematched | None]:
     if ahead is None:
         return extractor.extract(page.body, page.content_type, page.url).result(), None
-    return extractor.call(prematch.extract_and_match, page.body, page.content_type, page.url,
-                          ahead.claims, ahead.states).result()
+    return extractor.call(prematch.extract_and_assess, page.body, page.content_type, page.url,
+                          ahead.claims).result()
 
 
 def _read_one(client: Client, request: ReadRequest, limits: FetchLimits,

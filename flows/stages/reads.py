@@ -72,6 +72,13 @@ def _fingerprint(extracted: ExtractedArticle) -> int:
     return duplicates.fingerprint(extracted.text)
 
 
+def reported_at(extracted: ExtractedArticle, version: int, now: datetime) -> datetime:
+    """When this text's news was reported: the page's own modified time when it gives one,
+    else its publication date for a first version, else now (an edit we just found)."""
+    found = extracted.modified_at or (extracted.published_at if version == 1 else None)
+    return min(found, now) if found is not None else now
+
+
 def _articles(s: Session, read: dict[int, tuple[str, ExtractedArticle]], now: datetime,
               summary: ReadSummary) -> dict[str, Article]:
     """The batch's articles by URL; those not stored yet are added, in one statement."""
@@ -115,7 +122,7 @@ def _store_articles(s: Session, results: Sequence[ReadResult], now: datetime,
         versions.append((article, ArticleVersion(
             article_id=article.id, version=number + 1, title=extracted.title,
             text=extracted.text, text_hash=text_hash, fingerprint=_fingerprint(extracted),
-            fetched_at=now)))
+            fetched_at=now, reported_at=reported_at(extracted, number + 1, now))))
     added = inserts.insert_missing(s, [v for _, v in versions], ("article_id", "version"))
     for article, version in versions:
         if (version.article_id, version.version) not in added:
