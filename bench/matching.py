@@ -1,4 +1,4 @@
-"""Time to compare one article with 10, 50 and 200 claims (flows.claims.match, pure, one thread).
+"""Time to compare one article with 10, 50 and 200 claims (engine.claims.match, pure, one thread).
 
 Claim sets are seeds/claims.toml repeated with new ids and shifted dates; articles are real
 corpus texts (mostly off-topic, as most news is) and the demo site's on-topic stories.
@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from claimwatch.flows.app import demo_site
-from claimwatch.flows.engine import claims, facts
+from claimwatch.flows.engine import assess, claims, findings, profile, text
 from claimwatch.flows.engine.claims import ArticleText, Claim
 from claimwatch.flows.extract import articles
 from claimwatch.flows.seeds import load_claims
@@ -67,7 +67,7 @@ class MatchTiming:
 
 def _clear_caches() -> None:
     """Each article of a cycle is new: its clauses must not be cached from an earlier size."""
-    for module in (claims, facts):
+    for module in (claims, assess, findings, profile, text):
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
@@ -84,9 +84,9 @@ def time_matching(texts: Sequence[ArticleText], sizes: Sequence[int]) -> list[Ma
         claims.match(texts[0], claim_list, states)
         first = time.perf_counter() - start
         times = []
-        for text in texts:
+        for article in texts:
             start = time.perf_counter()
-            claims.match(text, claim_list, states)
+            claims.match(article, claim_list, states)
             times.append(time.perf_counter() - start)
         times.sort()
         results.append(MatchTiming(

@@ -13,7 +13,8 @@ import sys
 from scoreboard import Story, all_stories, pooled, run_baseline, run_engine
 from scoreboard.scoring import Score
 
-HEADER = (f"{'story':18}{'arts':>5}{'pairs':>6}  {'P':>5}{'R':>5}{'rel F1':>7}{'tfidf':>7}  {'macroF1':>8}{'tfidf':>7}"
+HEADER = (f"{'story':18}{'arts':>5}{'pairs':>6}  {'P':>5}{'R':>5}{'rel F1':>7}{'tfidf':>7}"
+          f"  {'macroF1':>8}{'tfidf':>7}"
           f"  {'dev ok':>8}{'dup dev':>8}{'edits':>7}{'facts':>9}")
 
 

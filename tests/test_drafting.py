@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.flows.engine.drafting import draft
+from claimwatch.flows.engine.drafting import draft, vocabulary
 from claimwatch.flows.seeds import parse_claims
 
 BRIEF = (Path(__file__).resolve().parent.parent / "seeds" / "brief.txt").read_text(encoding="utf-8")
@@ -34,11 +34,15 @@ def test_draft_of_the_seed_brief_parses_and_loads_as_claims() -> None:
         ),
         (
             "Senator Richard Blumenthal champions a bill for tariffs of up to 500% on Russian imports.",
-            {"rate": "500%", "status": "proposed", "sponsor": "Richard Blumenthal"},
+            {"tariff": "500%"},
         ),
         (
             "Russia is tempting the U.S. with a $12 trillion deal.",
-            {"amount": "$12 trillion", "status": "proposed", "parties": "Russia, United States"},
+            {"amount": "$12 trillion"},
+        ),
+        (
+            "Some 45,000 dockworkers walked out at 36 ports on Tuesday.",
+            {"date": "2026-01-27", "dockworkers": "45000", "ports": "36", "status": "held"},
         ),
     ],
 )
@@ -54,6 +58,15 @@ def test_check_worthy_sentence_becomes_a_claim_with_facts(sentence: str, facts: 
 )
 def test_sentences_without_checkable_facts_are_left_out(sentence: str) -> None:
     assert tomllib.loads(draft(sentence)).get("claims", []) == []
+
+
+def test_a_vocabulary_is_proposed_from_the_names_the_brief_writes_two_ways() -> None:
+    brief = ("The World Health Organization (WHO) met on Monday. Estonian President Maria Lopez "
+             "said the talks would resume. Lopez added nothing.")
+    proposed = tomllib.loads(vocabulary(brief))
+    assert proposed["aliases"]["World Health Organization"] == ["WHO"]
+    assert proposed["aliases"]["Maria Lopez"] == ["Lopez"]
+    assert proposed["people"] == {"Maria Lopez": "Estonia"}
 
 
 def test_quotes_and_unicode_survive_toml() -> None:

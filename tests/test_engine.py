@@ -138,7 +138,7 @@ def test_the_engine_holds_no_story() -> None:
     """Knowledge is data: no name of the seed story (or of any labelled story) is in its code."""
     engine_dir = Path(profile.__file__).parent
     code = " ".join(p.read_text(encoding="utf-8") for p in engine_dir.rglob("*.py"))
-    code += " ".join(p.read_text(encoding="utf-8") for p in (engine_dir / "vocabulary").iterdir())
+    code += " ".join(p.read_text(encoding="utf-8") for p in (engine_dir / "language").iterdir())
     for name in ("Abu Dhabi", "Zelensky", "Blumenthal", "Dmitriev", "trilateral", "IEEPA",
                  "Emirati", "Kyiv", "rare earth", "Kroger", "Leadbeater", "Bank Rate", "ILA"):
         assert not re.search(rf"\b{re.escape(name)}\b", code, re.IGNORECASE), name

@@ -50,7 +50,7 @@ def test_a_wheel_install_runs_the_demo_beside_another_projects_flows(tmp_path: P
     for shipped in ("claimwatch/seeds/claims.toml", "claimwatch/seeds/sources.toml",
                     "claimwatch/flows/report/templates/report.html",
                     "claimwatch/storage/migrations/env.py",
-                    "claimwatch/flows/engine/vocabulary/stopwords.txt"):
+                    "claimwatch/flows/engine/language/stopwords.txt"):
         assert shipped in names
     venv = _venv_with(tmp_path / "venv", wheel)
     cwd = _hostile(tmp_path / "project")

@@ -1,8 +1,9 @@
-"""Matching pages in the extraction worker as they are read (flows/stages/prematch.py, issue 8).
+"""Assessing pages in the extraction worker as they are read (flows/stages/prematch.py, issue 8).
 
-What must hold: the match stage reuses an answer only for exactly the inputs it was worked out
-from, every article of an ordinary cycle is such a hit (so the match stage no longer matches
-anything itself), and what is stored is what matching in the match stage stores.
+What must hold: the match stage reuses an assessment only for exactly the inputs it was worked
+out from (the text and the claims; assessments do not depend on the claims' states), every
+article of an ordinary cycle is such a hit, and what is stored is what assessing in the match
+stage stores.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlmodel import select
 from claimwatch.flows import monitor
 from claimwatch.flows.app.demo_site import DemoSite
 from claimwatch.flows.engine import claims as claim_engine
-from claimwatch.flows.engine.claims import ArticleText, ClaimMatch
+from claimwatch.flows.engine.claims import ArticleText, Assessment
 from claimwatch.flows.extract.articles import ExtractedArticle
 from claimwatch.flows.seeds import load_claims
 from claimwatch.flows.settings import DEFAULT_CLAIMS
@@ -27,22 +28,19 @@ from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Article, ArticleVersion, Match
 
 CLAIMS = load_claims(DEFAULT_CLAIMS)
-SEED_STATES = {c.id: dict(c.facts) for c in CLAIMS}
 TEXT = ArticleText("https://example.org/a", "Talks in Abu Dhabi", "Delegations met. " * 30,
                    datetime(2026, 2, 4, 22, tzinfo=UTC))
 
 
 def test_an_answer_is_reused_only_for_the_same_inputs() -> None:
     memo = prematch.Prematches()
-    answer = prematch.Prematched(prematch.key(TEXT, CLAIMS, SEED_STATES), ())
+    answer = prematch.Prematched(prematch.key(TEXT, CLAIMS), ())
     memo.put(answer)
-    moved = {**SEED_STATES, CLAIMS[0].id: {**SEED_STATES[CLAIMS[0].id], "status": "postponed"}}
     retitled = ArticleText(TEXT.url, "Another title", TEXT.text, TEXT.published_at)
-    for other in (memo.take(TEXT, CLAIMS, moved), memo.take(retitled, CLAIMS, SEED_STATES),
-                  memo.take(TEXT, CLAIMS[1:], SEED_STATES)):
+    for other in (memo.take(retitled, CLAIMS), memo.take(TEXT, CLAIMS[1:])):
         assert other is None
-    assert memo.take(TEXT, CLAIMS, SEED_STATES) == []
-    assert memo.take(TEXT, CLAIMS, SEED_STATES) is None  # taken once
+    assert memo.take(TEXT, CLAIMS) == []
+    assert memo.take(TEXT, CLAIMS) is None  # taken once
 
 
 def test_the_memo_is_bounded() -> None:
@@ -84,7 +82,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     seen = {"hits": 0, "misses": 0}
     take = prematch.Prematches.take
 
-    def counting(self: prematch.Prematches, *args: Any) -> list[ClaimMatch] | None:
+    def counting(self: prematch.Prematches, *args: Any) -> list[Assessment] | None:
         found = take(self, *args)
         seen["hits" if found is not None else "misses"] += 1
         return found
@@ -111,14 +109,14 @@ def test_a_cycle_matches_every_page_as_it_is_read(tmp_path: Path,
 
 
 def test_a_failing_match_never_loses_the_article(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*_args: Any) -> list[ClaimMatch]:
+    def broken(*_args: Any) -> list[Assessment]:
         raise RuntimeError("a bug in matching")
 
-    monkeypatch.setattr(claim_engine, "match", broken)
+    monkeypatch.setattr(claim_engine, "assess", broken)
     html = (Path(__file__).parent.parent / "flows" / "app" / "demo_data").glob("**/*.html")
     page = next(p for p in html if len(p.read_text(encoding="utf-8")) > 3000)
-    article, answer = prematch.extract_and_match(page.read_bytes(), "text/html",
-                                                 "http://127.0.0.1/a.html", CLAIMS, SEED_STATES)
+    article, answer = prematch.extract_and_assess(page.read_bytes(), "text/html",
+                                                  "http://127.0.0.1/a.html", CLAIMS)
     assert article is not None and answer is None
 
 
@@ -126,16 +124,16 @@ def test_a_failing_match_never_loses_the_article(monkeypatch: pytest.MonkeyPatch
 def test_a_text_matching_fails_on_is_reported_and_never_stops_later_cycles(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLAIMWATCH_EXTRACT_WORKERS", "1")  # claims.match runs in this process
-    real = claim_engine.match
+    real = claim_engine.assess
     broken: list[str] = []
 
-    def fails_on_one(text: ArticleText, *args: Any) -> list[ClaimMatch]:
+    def fails_on_one(text: ArticleText, *args: Any) -> list[Assessment]:
         if not broken or text.url == broken[0]:
             broken[:1] = [text.url]
             raise KeyError("a bug in matching")
         return real(text, *args)
 
-    monkeypatch.setattr(claim_engine, "match", fails_on_one)
+    monkeypatch.setattr(claim_engine, "assess", fails_on_one)
     db_url = f"sqlite:///{tmp_path / 'm.db'}"
     with DemoSite() as site:
         sources = tmp_path / "sources.toml"

@@ -6,7 +6,7 @@
     match(article, claims, states)     both at once
 
 The story lives in the claims and their brief's vocabulary file; the engine holds only general
-rules of news language (vocabulary/*.toml) and general knowledge (knowledge.py).
+rules of news language (language/*.toml) and general knowledge (knowledge.py).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ class Dated:
     start: int
     end: int
     old: bool = False  # the value a change moved away from
+    year_given: bool = True  # the text wrote the year ("May 8, 2025"), rather than it inferred
 
 
 _MONTHS = {
@@ -48,7 +49,8 @@ _TO = r"\s*(?:-|–|—|to|and|through|until|till)\s*"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 # A weekday written before a full date belongs to it ("Thursday 8 May"), not a date of its own.
 _WEEKDAY_OF = r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+(?:the\s+)?)?"
-_MONTH_FIRST = re.compile(rf"\b{_WEEKDAY_OF}({_MON})\s+{_DAY}(?:{_TO}(?:({_MON})\s+)?{_DAY}(?![\d%]))?{_YEAR}(?![\d%])")
+_MONTH_FIRST = re.compile(
+    rf"\b{_WEEKDAY_OF}({_MON})\s+{_DAY}(?:{_TO}(?:({_MON})\s+)?{_DAY}(?![\d%]))?{_YEAR}(?![\d%])")
 _DAY_FIRST = re.compile(rf"\b{_WEEKDAY_OF}{_DAY}(?:{_TO}{_DAY})?\s+({_MON}){_YEAR}\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:/(\d{4})-(\d{2})-(\d{2}))?\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -173,7 +175,8 @@ def dates(sentence: str, published_at: datetime | date | None = None) -> tuple[D
                 continue  # "said on Sunday", "Update, March 11:" date the report, not the event
             clause = re.split(r"[,;]|\bnow\b|\bbut\b", sentence[max(0, start - 45) : start].lower())[-1]
             old = bool(cues.old_time.search(clause))
-            found.append(Dated(value, start, end, old))
+            found.append(Dated(value, start, end, old,
+                               bool(re.search(r"\b\d{4}\b", sentence[start:end]))))
     return tuple(sorted(found, key=lambda f: f.start))
 
 

@@ -154,20 +154,25 @@ def vocabulary(brief_text: str) -> str:
     """A vocabulary.toml proposal: names the brief writes two ways, and whom people speak for."""
     aliases: dict[str, list[str]] = {}
     for m in _ACRONYM.finditer(brief_text):
-        aliases.setdefault(m.group(1).strip(), []).append(m.group(2).replace(".", ""))
+        name = re.sub(r"^(?:The|A|An)\s+", "", m.group(1).strip())
+        aliases.setdefault(name, []).append(m.group(2).replace(".", ""))
     full = {m.group(0) for m in _NAME.finditer(brief_text)}
     for name in sorted(full):
         words = name.split()
-        if 2 <= len(words) <= 3 and re.search(rf"(?<![A-Z]\w)\b{re.escape(words[-1])}\b(?!\s+[A-Z])",
-                                              brief_text.replace(name, "")):
-            if knowledge.get().frequency(words[-1].lower()) < 3.5:
-                aliases.setdefault(name, []).append(words[-1])
+        alone = rf"(?<![A-Z]\w)\b{re.escape(words[-1])}\b(?!\s+[A-Z])"
+        if 2 <= len(words) <= 3 and re.search(alone, brief_text.replace(name, "")) \
+                and knowledge.get().frequency(words[-1].lower()) < 3.5:
+            aliases.setdefault(name, []).append(words[-1])
     k = knowledge.get()
     people: dict[str, str] = {}
     for m in _TITLE.finditer(brief_text):
         code = k.country_names.get(m.group(1).lower())
         if code:
             people.setdefault(m.group(2), k.countries.get(code, code))
+        surname = m.group(2).split()[-1]
+        rest = brief_text[:m.start(2)] + brief_text[m.end(2):]
+        if re.search(rf"\b{re.escape(surname)}\b", rest):  # the brief itself uses it alone
+            aliases.setdefault(m.group(2), []).append(surname)
     lines = ["# Vocabulary proposed by `claimwatch claims draft` from the brief: review it, then keep",
              "# it beside claims.toml as vocabulary.toml. General knowledge (places, countries,",
              "# currencies) needs no entry here: only this story's own names.", "", "[aliases]"]

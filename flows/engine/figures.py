@@ -95,8 +95,8 @@ def figures(norm: str) -> tuple[Figure, ...]:
         approx = bool(_APPROX.search(norm[max(0, start - 30):start]))
         found.append(Figure(kind, value, unit, start, end, approx, before, after, word))
 
-    for m in _money(norm):
-        add("money", *m)
+    for money in _money(norm):
+        add("money", *money)
     for m in _PERCENT.finditer(norm):
         add("percent", float(m.group(1)), "", m.start(), m.end())
     for m in _FRACTION.finditer(norm):
@@ -115,8 +115,9 @@ def figures(norm: str) -> tuple[Figure, ...]:
 
 
 def _is_year(number: str, norm: str, end: int) -> bool:
-    return number.isdigit() and len(number) == 4 and 1900 <= int(number) <= 2100 and not norm[end:end + 12].lstrip(
-        ).startswith(("people", "workers", "jobs", "stores", "votes", "members", "deaths"))
+    counted = ("people", "workers", "jobs", "stores", "votes", "members", "deaths")
+    return number.isdigit() and len(number) == 4 and 1900 <= int(number) <= 2100 \
+        and not norm[end:end + 12].lstrip().startswith(counted)
 
 
 def _money(norm: str) -> list[tuple[float, str, int, int, str]]:

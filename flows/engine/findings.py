@@ -1,12 +1,15 @@
 """What an evidence sentence asserts for a claim's slots: statuses, figures, dates, places and
 stances, each with negation (NegEx) and hedging (FactBank) read around it (pure).
+
+Longer than 300 lines, on purpose: the reader of each slot shape shares the negation, hedge and
+subject helpers of this module, and splitting them would put one rule in two places.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 from claimwatch.flows.engine import dates, figures, knowledge, lexicon
@@ -62,8 +65,14 @@ def read(p: Profile, s: Sentence, published: datetime | None, coverage: float = 
     return out
 
 
+_REPORTED_CLAIM = re.compile(r"^\W*(?:claim|rumou?r|the claim|what was claimed|allegation)\s*:")
+
+
 def _clause_hedged(s: Sentence, at: int) -> bool:
-    """A hedge or modal in the words shortly before position `at` (FactBank: uncommitted)."""
+    """A hedge or modal in the words shortly before position `at` (FactBank: uncommitted), or a
+    sentence that only reports a claim ("CLAIM: ...", as fact-checks open)."""
+    if _REPORTED_CLAIM.match(s.norm):
+        return True
     window = s.norm[max(0, at - 60):at]
     window = re.split(r"[;:]|\bbut\b|\bwhile\b", window)[-1]
     return bool(lexicon.get().hedges.search(window))
@@ -80,12 +89,11 @@ def _negated(s: Sentence, at: int) -> bool:
     if cue is None:
         return False
     between = window[cue.end():]
-    if lex.scope_end.search(between) or lex.pseudo_negation.search(window[max(0, cue.start() - 5):]):
-        return False
-    return True
+    return not (lex.scope_end.search(between)
+                or lex.pseudo_negation.search(window[max(0, cue.start() - 5):]))
 
 
-NEAR = 8  # words between a status word and the thing it is about ("the vote was postponed")
+NEAR = 12  # words between a status word and the thing it is about ("the vote was postponed")
 
 
 def _subject_positions(p: Profile, s: Sentence) -> list[int]:
@@ -94,8 +102,8 @@ def _subject_positions(p: Profile, s: Sentence) -> list[int]:
     positions = [i for i, w in enumerate(s.norm.split()) if _word_lemma(w) in p.event_nouns]
     lowered = s.norm
     for a in p.anchors:
-        if a.place or a.country:
-            continue  # a place is where things happen, not what happens ("Riga's marathon")
+        if a.place:
+            continue  # a venue is where things happen, not what happens ("Riga's marathon")
         for form in a.forms:
             at = lowered.find(form)
             if at >= 0:
@@ -117,18 +125,36 @@ def _statuses(p: Profile, s: Sentence) -> list[Finding]:
     positions = _subject_positions(p, s)
     if not positions:
         return []
-    out = []
+    # The sentence's one event noun is its subject however long the clause between them is
+    # ("the meeting ... that had been planned for May 4 in Riga has been postponed").
+    nouns = [i for i, w in enumerate(s.norm.split()) if _word_lemma(w) in p.event_nouns]
+    out: list[tuple[bool, Finding]] = []
     for status in lex.statuses_for(p.kind):
         if status.name == "denied":
             continue  # denials are read by _denies, with their own scope
         for m in status.pattern.finditer(s.norm):
-            if not _near(s, m.start(), positions):
+            at = len(s.norm[:m.start()].split())
+            if not _near(s, m.start(), positions) and not (len(nouns) == 1 and nouns[0] < at):
                 continue
-            out.append(Finding("status", status.name, s.index, _negated(s, m.start()),
-                               _clause_hedged(s, m.start()) and not _schedule(status.name),
-                               strength=len(m.group(0))))
+            out.append((_background(s, m.start()), Finding(
+                "status", status.name, s.index, _negated(s, m.start()),
+                _clause_hedged(s, m.start()) and not _schedule(status.name),
+                strength=len(m.group(0)))))
             break
-    return out
+    # "will meet again on May 4, after the first round ended": the main clause is the news;
+    # a status in a clause of what came before counts only when it is the sentence's only one.
+    main = [f for background, f in out if not background]
+    return main or [f for _, f in out]
+
+
+_BACKGROUND = re.compile(r"^\W*(?:after|following|before|since)\b")
+
+
+def _background(s: Sentence, at: int) -> bool:
+    """The status at `at` sits in a temporal clause of what came before ("after the talks
+    ended"): the clause runs from the last comma, semicolon or dash to `at`."""
+    clause = re.split(r"[,;:]|\s[-\u2013\u2014]\s", s.norm[:at])[-1]
+    return bool(_BACKGROUND.match(clause))
 
 
 def _schedule(status: str) -> bool:
@@ -219,20 +245,42 @@ def _dates(p: Profile, s: Sentence, published: datetime | None) -> list[Finding]
     # "planned for May 4-5, has been moved to May 7-8": the date a move goes to is the new one,
     # every other date of that sentence the one it left.
     moved_to = [d for d in found if _MOVED_TO.search(s.text[max(0, d.start - 30):d.start])]
-    return [Finding(slot.name, d.value, s.index, False,
+    seed = p.claim.facts.get(slot.name, "")
+    return [Finding(slot.name, _claims_year(d, seed), s.index, False,
                     _clause_hedged(s, d.start) and not _schedule_words(s),
                     d.old or bool(moved_to and d not in moved_to)) for d in found]
 
 
+_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 _MOVED_TO = re.compile(r"\b(?:moved|postponed|pushed(?: back)?|delayed|rescheduled|shifted|bumped"
                        r"|brought forward|put off|deferred)\s+(?:to|until|till|for)\s+(?:\w+,?\s+)?$"
                        r"|\bnow (?:set|scheduled|slated|due) (?:for|on)\s+(?:\w+,?\s+)?$",
                        re.IGNORECASE)
 
 
+def _claims_year(d: dates.Dated, seed: str) -> str:
+    """A date written without its year was given the year nearest the article's date; when the
+    claim has a date of its own, the year nearest that one is the better guess ("February 10"
+    in a December piece about February's meeting)."""
+    if d.year_given or len(seed) < 10 or not seed[:4].isdigit():
+        return d.value
+    best, best_gap = d.value, None
+    for shift in (-1, 0, 1):
+        moved = "/".join(f"{int(part[:4]) + shift:04d}{part[4:]}" for part in d.value.split("/"))
+        try:
+            gap = abs((date.fromisoformat(moved[:10]) - date.fromisoformat(seed[:10])).days)
+        except ValueError:
+            continue
+        if best_gap is None or gap < best_gap:
+            best, best_gap = moved, gap
+    return best
+
+
 def _reporting_after(s: Sentence, d: dates.Dated) -> bool:
     """"The Kremlin on Monday confirmed that...": a weekday right before a reporting verb is
     the day of the report."""
+    if re.search(r"[A-Za-z]{3}", s.text[d.start:d.end]) is None or _MONTH.search(s.text[d.start:d.end]):
+        return False  # a written-out date ("February 10, officials said") is the event's
     after = s.text[d.end:d.end + 25].lower()
     return bool(re.match(r"\W*(?:\w+\s+){0,1}?(?:said|says|confirmed|announced|told|wrote|added"
                          r"|denied|reported|posted)\b", after))
@@ -242,14 +290,17 @@ def _schedule_words(s: Sentence) -> bool:
     return bool(re.search(r"\b(?:will|set|scheduled|due|slated|planned|now)\b", s.norm))
 
 
+_VENUE = re.compile(r"\b(?:in|at|to|host|hosts|hosted by|venue)\s+(?:the\s+)?"
+                    r"([A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)")
+
+
 def _places(p: Profile, s: Sentence) -> list[Finding]:
     slot = next((x for x in p.slots if x.shape == "place"), None)
     if slot is None:
         return []
     k = knowledge.get()
     out = []
-    for m in re.finditer(r"\b(?:in|at|to|host|hosts|hosted by|venue)\s+(?:the\s+)?([A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)",
-                         s.text):
+    for m in _VENUE.finditer(s.text):
         name = m.group(1)
         place = k.places.get(name.lower())
         if place is not None:

@@ -88,7 +88,7 @@ def _read_or_build(folder: Path) -> Knowledge:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".knowledge-")
         with os.fdopen(fd, "wb") as out:
             pickle.dump(built, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+        Path(tmp).replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
     return built
 
 

@@ -1,4 +1,4 @@
-"""The engine's general vocabulary (vocabulary/*.toml) compiled into patterns, once.
+"""The engine's general vocabulary (language/*.toml) compiled into patterns, once.
 
 Statuses and the English that reports them, negation, hedges, attribution, denial, stance and
 time cues: data, read here; the rules that use them live in assess.py and relate.py.
@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from claimwatch.flows.engine.text import lemma
 
-VOCABULARY = Path(__file__).with_name("vocabulary")
+LANGUAGE = Path(__file__).with_name("language")
 
 
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
@@ -79,8 +80,8 @@ class Lexicon:
         return tuple(s for s in self.statuses if kind in s.kinds)
 
 
-def _read(name: str) -> dict[str, object]:
-    return tomllib.loads((VOCABULARY / name).read_text(encoding="utf-8"))
+def _read(name: str) -> dict[str, Any]:
+    return tomllib.loads((LANGUAGE / name).read_text(encoding="utf-8"))
 
 
 @cache
@@ -88,15 +89,15 @@ def get() -> Lexicon:
     statuses_file = _read("statuses.toml")
     language = _read("language.toml")
     kinds = {
-        name: Kind(name, frozenset(lemma(n) for n in spec.get("nouns", [])),  # type: ignore[union-attr]
-                   tuple(spec.get("order", [])), frozenset(spec.get("negative", [])),  # type: ignore[union-attr]
-                   frozenset(spec.get("detours", [])),  # type: ignore[union-attr]
-                   frozenset(lemma(n) for n in spec.get("open_ended", [])))  # type: ignore[union-attr]
-        for name, spec in statuses_file["kinds"].items()  # type: ignore[union-attr]
+        name: Kind(name, frozenset(lemma(n) for n in spec.get("nouns", [])),
+                   tuple(spec.get("order", [])), frozenset(spec.get("negative", [])),
+                   frozenset(spec.get("detours", [])),
+                   frozenset(lemma(n) for n in spec.get("open_ended", [])))
+        for name, spec in statuses_file["kinds"].items()
     }
     statuses = tuple(
         Status(str(spec.get("name", key)), frozenset(spec["kinds"]), phrase_pattern(spec["cues"]))
-        for key, spec in statuses_file["status"].items()  # type: ignore[union-attr]
+        for key, spec in statuses_file["status"].items()
     )
     status_kind: dict[str, str] = {}
     for kind in kinds.values():
@@ -107,20 +108,20 @@ def get() -> Lexicon:
     time = language["time"]
     return Lexicon(
         kinds=kinds, statuses=statuses, status_kind=status_kind,
-        negation=phrase_pattern(neg["before"]),  # type: ignore[index]
-        pseudo_negation=phrase_pattern(neg["pseudo"]),  # type: ignore[index]
+        negation=phrase_pattern(neg["before"]),
+        pseudo_negation=phrase_pattern(neg["pseudo"]),
         scope_end=re.compile("|".join(re.escape(w) if not w.isalpha() else rf"\b{w}\b"
-                                      for w in neg["scope_end"])),  # type: ignore[index]
-        negation_window=int(neg["window"]),  # type: ignore[index]
-        hedges=phrase_pattern(language["hedges"]["cues"]),  # type: ignore[index]
-        forecast=phrase_pattern(language["forecast"]["cues"]),  # type: ignore[index]
-        attribution=phrase_pattern(language["attribution"]["verbs"]),  # type: ignore[index]
-        denial=phrase_pattern(language["denial"]["cues"]),  # type: ignore[index]
-        stances={name: phrase_pattern(cues) for name, cues in stance.items()},  # type: ignore[union-attr]
-        old_time=phrase_pattern(time["old"]),  # type: ignore[index]
-        reported_time=phrase_pattern(time["reported"]),  # type: ignore[index]
-        past=phrase_pattern(time["past"]),  # type: ignore[index]
-        future=phrase_pattern(time["future"]),  # type: ignore[index]
+                                      for w in neg["scope_end"])),
+        negation_window=int(neg["window"]),
+        hedges=phrase_pattern(language["hedges"]["cues"]),
+        forecast=phrase_pattern(language["forecast"]["cues"]),
+        attribution=phrase_pattern(language["attribution"]["verbs"]),
+        denial=phrase_pattern(language["denial"]["cues"]),
+        stances={name: phrase_pattern(cues) for name, cues in stance.items()},
+        old_time=phrase_pattern(time["old"]),
+        reported_time=phrase_pattern(time["reported"]),
+        past=phrase_pattern(time["past"]),
+        future=phrase_pattern(time["future"]),
         synonyms=tuple(frozenset(lemma(w) for w in g)
-                       for g in statuses_file.get("synonyms", {}).get("groups", [])),  # type: ignore[union-attr]
+                       for g in statuses_file.get("synonyms", {}).get("groups", [])),
     )

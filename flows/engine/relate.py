@@ -95,8 +95,8 @@ def relate(a: Assessment, p: Profile, state: Mapping[str, str],
         facts = {k: f.value for k, f in same.items()}
         relation: Relation = "confirms"
         for r in recent:  # the same update again, within 48 hours: another source for it
-            if r.relation == "updates" and r.changed & set(same) and all(same_value(k, v, r.state.get(k, "")) for k, v in
-                                             facts.items() if k in r.changed):
+            if r.relation == "updates" and r.changed & set(same) and all(
+                    same_value(k, v, r.state.get(k, "")) for k, v in facts.items() if k in r.changed):
                 relation = r.relation
         return _match(a, relation, facts, a.text_of(first.sentence))
     return _match(a, "mentions", {}, a.evidence[0] if a.evidence else "")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-VOCABULARY = Path(__file__).with_name("vocabulary")
+LANGUAGE = Path(__file__).with_name("language")
 
 
 def _read_list(name: str) -> frozenset[str]:
-    lines = (VOCABULARY / name).read_text(encoding="utf-8").splitlines()
+    lines = (LANGUAGE / name).read_text(encoding="utf-8").splitlines()
     return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
 
 
