@@ -122,3 +122,19 @@ def test_cli_report_writes_the_feed_beside_index_html(db_url: str, tmp_path: Pat
     assert capsys.readouterr().out.strip() == str(tmp_path / "out" / "index.html")
     assert feedparser.parse((tmp_path / "out" / "developments.xml").read_bytes()).entries
     assert 'href="developments.xml"' in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_a_report_that_cannot_be_written_after_a_cycle_is_logged_not_raised(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    build_fixture(db_url)
+    monkeypatch.delenv("CLAIMWATCH_REPORT_DIR", raising=False)
+    assert publish.after_cycle(engine_for(db_url)) is None  # not configured: nothing written
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("CLAIMWATCH_REPORT_DIR", str(blocker / "report"))
+    assert publish.after_cycle(engine_for(db_url)) is None
+    assert "the report could not be written into" in caplog.text
+    monkeypatch.setenv("CLAIMWATCH_REPORT_DIR", str(tmp_path / "report"))
+    assert publish.after_cycle(engine_for(db_url)) == tmp_path / "report" / "index.html"
+    assert (tmp_path / "report" / "developments.xml").is_file()
