@@ -156,6 +156,7 @@ def _manage_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     sources = _command(
         sub, common, "sources", "show each source's health, or add, import and export sources",
         ["claimwatch sources",
+         "claimwatch sources --sources my-sources.toml",
          "claimwatch sources add https://example.org/news --name 'Example News' --tag world",
          "claimwatch sources add https://example.org/live-page --page",
          "claimwatch sources import subscriptions.opml",
@@ -168,8 +169,10 @@ def _manage_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     sources.add_argument("action", nargs="?", choices=["add", "import", "export"])
     sources.add_argument("target", nargs="?", metavar="URL|FILE",
                          help="add: the feed's or page's URL; import: the OPML file")
-    sources.add_argument("--sources", type=Path, default=settings.DEFAULT_SOURCES, metavar="FILE",
-                         help="the sources file (default: seeds/sources.toml)")
+    sources.add_argument("--sources", type=Path, metavar="FILE",
+                         help="the sources file to change (default: seeds/sources.toml); "
+                              "without an action, also say which stored sources it disables, "
+                              "polls less often or no longer lists")
     sources.add_argument("--name", help="add: the source's name (default: the feed's title)")
     sources.add_argument("--tag", action="append", default=[], metavar="TAG",
                          help="add: a tag (repeatable)")

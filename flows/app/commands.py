@@ -141,9 +141,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     if args.action is not None:
+        args.sources = args.sources or settings.DEFAULT_SOURCES
         return source_files.run(args, print)
     source_files.refuse_options(args, None)
-    configured = load_sources(args.sources).sources if args.sources.exists() else None
+    # Compared with a sources file only when one is named: the cycles may have run on another.
+    configured = load_sources(args.sources).sources if args.sources else None
     print(exports.sources_text(_existing(args), configured))
     return EXIT_OK
 
