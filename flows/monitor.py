@@ -23,7 +23,7 @@ from claimwatch.flows.fetch.http import make_client
 from claimwatch.flows.fetch.polling import FeedRequest, parse_in, poll_all
 from claimwatch.flows.fetch.reading import MatchAhead, read_all
 from claimwatch.flows.progress import reporter
-from claimwatch.flows.report import markdown
+from claimwatch.flows.report import markdown, publish
 from claimwatch.flows.seeds import load_claims, load_sources
 from claimwatch.flows.stages.matching import MatchSummary, match_pending
 from claimwatch.flows.stages.polls import PollPlan, PollSummary, plan_polls, store_poll
@@ -167,6 +167,7 @@ def finish(summary: CycleSummary, db_url: str | None) -> None:
             run.summary = summary.as_dict()
     create_markdown_artifact(markdown.cycle(summary), key="claimwatch-cycle",
                              description="What this claimwatch cycle found")
+    publish.after_cycle(engine)  # the report and its feed, where CLAIMWATCH_REPORT_DIR says
 
 
 @flow(name="claimwatch-cycle", persist_result=False, log_prints=False)
@@ -193,7 +194,7 @@ def cycle(
             return {"busy": lease.message()}
         run_id, plan = prepare(sources_path, db_url, respect_backoff, shard)
         poll = poll_feeds(plan.feeds, sources_path, db_url, alerts_path)
-        poll.backing_off = list(plan.backing_off)
+        poll.backing_off, poll.resting = list(plan.backing_off), list(plan.resting)
         read, answers = read_articles(plan, sources_path, db_url, alerts_path, claims_path)
         matched = match_claims(claims_path, db_url, alerts_path, answers)
         alerts = deliver_alerts(alerts_path, db_url)

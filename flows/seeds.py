@@ -1,23 +1,31 @@
-"""Read and validate seeds/claims.toml and seeds/sources.toml (pure apart from reading the file).
+"""Read and validate seeds/claims.toml and seeds/sources.toml; add sources to sources.toml.
 
-Validation happens before anything touches the database, so bad input writes nothing.
+Validation happens before anything touches the database, so bad input writes nothing. Sources
+are added with tomlkit, which keeps the file's comments and layout; the new text is validated
+like any sources file before it replaces the old one, so a bad addition changes nothing.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import tomlkit
 
 from claimwatch.flows.engine import vocabulary
 from claimwatch.flows.engine.model import Claim
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CLAIM_KEYS = {"id", "statement", "keywords", "facts"}
-SOURCE_KEYS = {"name", "url", "tags"}
+SOURCE_KEYS = {"name", "url", "tags", "enabled", "interval"}
+# Minutes between polls a source may ask for (RELIABILITY.md part C: at least 5, at most daily).
+MIN_INTERVAL_MIN, MAX_INTERVAL_MIN = 5, 1440
 SOURCES_TOP_KEYS = {"allow_private_networks", "feeds", "pages"}
 
 
@@ -38,6 +46,8 @@ class SourceSpec:
     name: str
     url: str
     tags: tuple[str, ...] = ()
+    enabled: bool = True  # `enabled = false`: kept in the file, never polled
+    interval_min: int | None = None  # `interval`: minutes between polls; None: every cycle
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,17 +176,35 @@ def _source(path: Path, kind: str, index: int, table: Any) -> SourceSpec:
     problem = check_url(url)
     if problem:
         raise SeedError(path, f"{where}: url {url!r}: {problem}")
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise SeedError(path, f"{where}: 'enabled' must be true or false")
+    interval = table.get("interval")
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int)
+                                 or not MIN_INTERVAL_MIN <= interval <= MAX_INTERVAL_MIN):
+        raise SeedError(path, f"{where}: 'interval' must be a whole number of minutes from "
+                              f"{MIN_INTERVAL_MIN} to {MAX_INTERVAL_MIN}, not {interval!r}")
     return SourceSpec(
         kind=kind,
         name=_string(path, where, table, "name"),
         url=url,
         tags=_strings(path, where, table.get("tags"), "tags"),
+        enabled=enabled,
+        interval_min=interval,
     )
 
 
 def load_sources(path: Path) -> SourceList:
     """Parse sources.toml; raise SeedError naming the file and the problem."""
-    data = _read_toml(path)
+    return _sources(path, _read_toml(path))
+
+
+def parse_sources(text: str, path: Path = Path("<sources>")) -> SourceList:
+    """Sources from sources.toml text, validated the same way."""
+    return _sources(path, _parse_toml(text, path))
+
+
+def _sources(path: Path, data: dict[str, Any]) -> SourceList:
     _check_keys(path, "top level", data, SOURCES_TOP_KEYS)
     allow = data.get("allow_private_networks", False)
     if not isinstance(allow, bool):
@@ -195,3 +223,55 @@ def load_sources(path: Path) -> SourceList:
     if not specs:
         raise SeedError(path, "no [[feeds]] or [[pages]] found")
     return SourceList(sources=tuple(specs), allow_private_networks=allow)
+
+
+def source_table(spec: SourceSpec) -> dict[str, Any]:
+    """A source as its sources.toml table: only what differs from the defaults is written."""
+    table: dict[str, Any] = {"name": spec.name, "url": spec.url}
+    if spec.tags:
+        table["tags"] = list(spec.tags)
+    if not spec.enabled:
+        table["enabled"] = False
+    if spec.interval_min is not None:
+        table["interval"] = spec.interval_min
+    return table
+
+
+def add_sources(path: Path, new: Sequence[SourceSpec]) -> SourceList:
+    """Append sources to a sources file (created when absent), keeping its comments and layout.
+
+    The new text is validated first (a URL listed twice, a bad name): SeedError, file unchanged.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(path, f"cannot read: {exc}") from None
+    _parse_toml(text, path)  # a broken file is reported as one, not as tomlkit's own error
+    document = tomlkit.parse(text)
+    for spec in new:
+        key = f"{spec.kind}s"
+        if key not in document:
+            document.append(key, tomlkit.aot())
+        tables = document[key]
+        if not isinstance(tables, tomlkit.items.AoT):
+            raise SeedError(path, f"'{key}' must be an array of tables ([[{key}]])")
+        table = tomlkit.table()
+        table.update(source_table(spec))
+        tables.append(table)
+    updated = tomlkit.dumps(document)
+    result = parse_sources(updated, path)
+    _replace(path, updated)
+    return result
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write the file whole or not at all: a crash midway leaves the old file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        if path.exists():
+            partial.chmod(path.stat().st_mode & 0o7777)  # keep who may read and edit it
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise SeedError(path, f"cannot write: {exc.strerror or exc}") from None

@@ -7,6 +7,8 @@ with a line naming the variable and what it accepts (SettingsError), before anyt
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated
@@ -64,6 +66,7 @@ class Environment(BaseSettings):
     allow_private_networks: bool | None = None
     extract_workers: Count | None = None
     report_url: str | None = None
+    report_dir: Path | None = None
     # Fetch limits (../shared/RELIABILITY.md part C); tests shrink them.
     connect_timeout_s: Seconds = _LIMITS.connect_timeout_s
     read_timeout_s: Seconds = _LIMITS.read_timeout_s
@@ -151,6 +154,13 @@ def report_url() -> str | None:
     return raw or None
 
 
+def report_dir() -> Path | None:
+    """Where each cycle writes the report (index.html, developments.xml), if anywhere:
+    $CLAIMWATCH_REPORT_DIR, which `run --report DIR` and `serve --report DIR` set."""
+    found = environment().report_dir
+    return found.expanduser() if found else None
+
+
 def env_secret(name: str) -> str | None:
     """The value of the environment variable an alerts.toml channel names (read at send time)."""
     return os.environ.get(name) or None
@@ -179,3 +189,20 @@ def export(name: str, value: str) -> None:
     """Put a value in this process's environment for the subprocesses it starts (serve: the
     database URL travels this way, never as a flow parameter; the local server's API URL)."""
     os.environ[name] = value
+
+
+@contextmanager
+def exported(name: str, value: str | None) -> Iterator[None]:
+    """export() for as long as the block runs, then the variable as it was (None: untouched)."""
+    if value is None:
+        yield
+        return
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before

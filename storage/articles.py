@@ -11,7 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from claimwatch.storage.inserts import CHUNK
-from claimwatch.storage.models import Article, ArticleVersion
+from claimwatch.storage.models import Article, ArticleVersion, Item
 
 
 def articles_by_url(s: Session, urls: Iterable[str]) -> dict[str, Article]:
@@ -92,3 +92,23 @@ def versions_with_articles(s: Session, version_ids: Sequence[int]
              .where(col(ArticleVersion.id).in_(list(version_ids))))
     found = {version.id: (version, article) for version, article in s.exec(query).all()}
     return [found[i] for i in version_ids if i in found]
+
+
+def archive(s: Session) -> list[tuple[Article, list[tuple[Any, ...]], list[str]]]:
+    """Every article with its versions' (version, title, text hash, fetched at), never their
+    text, and the URLs feeds listed it under: three queries, whatever the number of articles."""
+    stored = list(s.exec(select(Article).order_by(col(Article.id))).all())
+    versions: dict[int, list[tuple[Any, ...]]] = {}
+    query = (sa_select(col(ArticleVersion.article_id), col(ArticleVersion.version),
+                       col(ArticleVersion.title), col(ArticleVersion.text_hash),
+                       col(ArticleVersion.fetched_at))
+             .order_by(col(ArticleVersion.article_id), col(ArticleVersion.version)))
+    for article_id, *rest in s.execute(query):
+        versions.setdefault(article_id, []).append(tuple(rest))
+    listed: dict[int, list[str]] = {}
+    items = (sa_select(col(Item.article_id), col(Item.url))
+             .where(col(Item.article_id).is_not(None)).order_by(col(Item.id)))
+    for article_id, url in s.execute(items):
+        if url not in listed.setdefault(article_id, []):
+            listed[article_id].append(url)
+    return [(a, versions.get(a.id or 0, []), listed.get(a.id or 0, [])) for a in stored]

@@ -59,6 +59,20 @@ def connect(url: str) -> Engine:
         ) from None
 
 
+def missing_file(url: str) -> Path | None:
+    """The SQLite file a URL names when that file does not exist; None when it does, or when
+    the URL is not a SQLite file (a server database exists or fails to connect on its own).
+    Commands that only read call this first, so a mistyped path creates nothing."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database).expanduser()
+    return None if path.is_file() else path
+
+
 @contextmanager
 def session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction commits on success and rolls back on error."""

@@ -42,6 +42,7 @@ HOMES: Mapping[str, tuple[str, ...]] = {
     "wordfreq": ("claimwatch.flows.engine.knowledge",),
     "simplemma": ("claimwatch.flows.engine.knowledge",),
     "text_to_num": ("claimwatch.flows.engine.text",),
+    "tomlkit": ("claimwatch.flows.seeds",),  # sources.toml written keeping its comments
 }
 ENVIRONMENT_HOME = "claimwatch.flows.settings"
 MAX_LINES = 300  # STYLE.md: files mostly under ~300 lines; a longer one says why, up front

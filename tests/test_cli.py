@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from claimwatch.flows.app.cli import main
@@ -45,7 +46,7 @@ def test_export_has_the_documented_shape(tmp_path: Path, db_url: str,
         _cli(capsys, "run", "--sources", str(sources), "--db", db_url)
     code, out = _cli(capsys, "export", "--json", "--db", db_url)
     data = json.loads(out)
-    assert code == EXIT_OK and set(data) == {"claims", "matches", "developments"}
+    assert code == EXIT_OK and set(data) == {"claims", "matches", "developments", "articles"}
     assert {"id", "statement", "facts", "state"} == set(data["claims"][0])
     assert data["matches"], "the demo's round 2 moves claims: there must be matches"
     match_keys = {"claim", "url", "title", "published_at", "relation", "evidence", "facts",
@@ -92,7 +93,32 @@ def test_unreachable_sources_are_named_with_the_reason_and_no_traceback(
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == EXIT_FAILED_SOURCES, proc.stderr
+    assert proc.stdout.splitlines()[1] == (
+        "  EVERY SOURCE FAILED: none of the 2 source(s) could be read, so nothing new was stored."
+        " The reasons are below; with no network at all, every source fails this way.")
     assert "FAILED Loopback feed: refused: 127.0.0.1 resolves to non-public address" in proc.stdout
     assert "FAILED Private page: refused: 10.0.0.1" in proc.stdout
     assert "Traceback" not in proc.stderr + proc.stdout
     assert (tmp_path / "claimwatch.db").exists()
+
+
+def test_run_with_report_rewrites_the_report_and_its_feed_after_the_cycle(
+    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site_dir = tmp_path / "site"
+    with DemoSite(round=1) as site:
+        sources = tmp_path / "sources.toml"
+        site.write_sources(sources)
+        _cli(capsys, "run", "--sources", str(sources), "--db", db_url, "--report", str(site_dir))
+        first = feedparser.parse((site_dir / "developments.xml").read_bytes())
+        site.set_round(2)
+        code, out = _cli(capsys, "run", "--sources", str(sources), "--db", db_url,
+                         "--report", str(site_dir))
+    assert code == EXIT_OK, out
+    assert f"  report: {site_dir / 'index.html'} and {site_dir / 'developments.xml'}" in out
+    assert "CLAIMWATCH_REPORT_DIR" not in os.environ  # --report lasts for its own run only
+    feed = feedparser.parse((site_dir / "developments.xml").read_bytes())
+    developments = json.loads(_cli(capsys, "developments", "--json", "--db", db_url)[1])
+    assert feed.bozo == 0 and len(feed.entries) == len(developments) > len(first.entries)
+    assert {e.title.split(" ")[0] for e in feed.entries} == {d["claim"] for d in developments}
+    assert 'id="claim-abu-dhabi-talks"' in (site_dir / "index.html").read_text()

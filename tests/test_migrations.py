@@ -107,7 +107,9 @@ def test_db_commands_report_and_refuse_in_words(tmp_path: Path) -> None:
         return subprocess.run([sys.executable, "-m", "claimwatch.flows.app.cli", *args, "--db", url],
                               capture_output=True, text=True, cwd=ROOT, timeout=60)
 
-    assert "none (empty database)" in claimwatch("db", "version").stdout
+    missing = claimwatch("db", "version")  # a read command: the database is named, not created
+    assert missing.returncode == 2 and f"no claimwatch database at {tmp_path / 'c.db'}" in missing.stderr
+    assert not (tmp_path / "c.db").exists()
     upgraded = claimwatch("db", "upgrade")
     assert upgraded.returncode == 0 and f"schema version {schema.head()} (was empty)" in upgraded.stdout
     with connect(url).begin() as conn:

@@ -8,7 +8,7 @@ import pytest
 
 from claimwatch.flows.app.cli import main
 from claimwatch.flows.app.commands import EXIT_BAD_INPUT
-from claimwatch.flows.seeds import SeedError, load_claims, load_sources
+from claimwatch.flows.seeds import SeedError, SourceSpec, add_sources, load_claims, load_sources
 from claimwatch.flows.settings import DEFAULT_CLAIMS, DEFAULT_SOURCES
 
 GOOD_CLAIM = '[[claims]]\nid = "a"\nstatement = "A thing happens."\n'
@@ -25,11 +25,16 @@ BAD_CLAIMS = [
 ]
 BAD_SOURCES = [
     ("malformed", "[[feeds]]\nname = ", "malformed TOML"),
-    ("unknown-key", GOOD_SOURCE + "interval = 5\n", "unknown key(s) interval"),
+    ("unknown-key", GOOD_SOURCE + "every = 5\n", "unknown key(s) every"),
     ("not-http", '[[feeds]]\nname = "F"\nurl = "ftp://example.org/rss"\n', "'ftp' is not http"),
     ("file-url", '[[pages]]\nname = "P"\nurl = "file:///etc/passwd"\n', "'file' is not http"),
     ("top-level-typo", "allow_private = true\n" + GOOD_SOURCE, "unknown key(s) allow_private"),
     ("twice", GOOD_SOURCE + GOOD_SOURCE, "listed twice"),
+    ("interval-too-short", GOOD_SOURCE + "interval = 1\n",
+     "'interval' must be a whole number of minutes from 5 to 1440, not 1"),
+    ("interval-not-a-number", GOOD_SOURCE + 'interval = "hourly"\n', "'interval' must be a whole number"),
+    ("interval-fraction", GOOD_SOURCE + "interval = 7.5\n", "'interval' must be a whole number"),
+    ("enabled-not-bool", GOOD_SOURCE + 'enabled = "no"\n', "'enabled' must be true or false"),
 ]
 
 
@@ -94,3 +99,60 @@ def test_shipped_seeds_are_valid_and_cover_the_brief() -> None:
     assert len([s for s in sources.sources if s.kind == "feed"]) >= 10
     assert all(s.name and s.url.startswith("https://") for s in sources.sources)
     assert (DEFAULT_CLAIMS.parent / "brief.txt").read_text().startswith("Tri-party")
+
+
+def test_enabled_and_interval_are_read_per_source(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD_SOURCE + "interval = 60\n"
+                    '[[pages]]\nname = "P"\nurl = "https://example.org/p"\nenabled = false\n')
+    feed, page = load_sources(path).sources
+    assert (feed.enabled, feed.interval_min) == (True, 60)
+    assert (page.enabled, page.interval_min) == (False, None)
+
+
+COMMENTED = """\
+# The desk's sources: keep this comment.
+allow_private_networks = false   # trailing comment stays too
+
+[[feeds]]
+name = "First"     # aligned on purpose
+url = "https://one.example/rss"
+tags = ["world"]
+
+# Pages below
+[[pages]]
+name = "Court page"
+url = "https://court.example/opinions"
+"""
+
+
+def test_adding_a_source_keeps_the_files_comments_and_layout(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(COMMENTED)
+    add_sources(path, [SourceSpec("feed", "Second", "https://two.example/rss", ("europe",),
+                                  interval_min=30)])
+    text = path.read_text()
+    assert text.startswith(COMMENTED.split("# Pages below")[0])  # everything before is as it was
+    for kept in ("# The desk's sources: keep this comment.", "# trailing comment stays too",
+                 'name = "First"     # aligned on purpose', "# Pages below"):
+        assert kept in text
+    loaded = load_sources(path).sources
+    assert [(s.kind, s.name, s.tags, s.interval_min) for s in loaded] == [
+        ("feed", "First", ("world",), None), ("feed", "Second", ("europe",), 30),
+        ("page", "Court page", (), None)]
+
+
+def test_adding_a_source_already_listed_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(COMMENTED)
+    with pytest.raises(SeedError, match="listed twice"):
+        add_sources(path, [SourceSpec("feed", "Again", "https://one.example/rss")])
+    assert path.read_text() == COMMENTED
+    assert [p.name for p in tmp_path.iterdir()] == ["sources.toml"]  # no temporary file left
+
+
+def test_adding_to_a_missing_file_creates_it(tmp_path: Path) -> None:
+    path = tmp_path / "new-sources.toml"
+    add_sources(path, [SourceSpec("page", "Watched", "https://w.example/page")])
+    (page,) = load_sources(path).sources
+    assert (page.kind, page.name, page.url) == ("page", "Watched", "https://w.example/page")

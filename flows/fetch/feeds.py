@@ -38,6 +38,7 @@ class ParsedFeed:
     error: str | None = None  # set when the document is not a usable feed at all
     skipped: int = 0  # entries dropped: unusable links, or over the per-poll cap
     capped: bool = False
+    title: str = ""  # the feed's own title (`sources add` names a source after it)
 
 
 def _when(entry: Any, now: datetime) -> datetime | None:
@@ -124,4 +125,5 @@ def parse(data: bytes, base_url: str, max_items: int, now: datetime) -> ParsedFe
     if capped:
         skipped += len(items) - max_items
         items = items[:max_items]
-    return ParsedFeed(tuple(items), warning=warning, skipped=skipped, capped=capped)
+    title = " ".join(str(parsed.feed.get("title", "")).replace("\x00", "").split())[:200]
+    return ParsedFeed(tuple(items), warning=warning, skipped=skipped, capped=capped, title=title)

@@ -23,6 +23,9 @@ import markupsafe
 from claimwatch.flows.extract.duplicates import near_duplicate
 from claimwatch.flows.report.chart import CHART_H, CHART_RELATIONS, CHART_W, Chart, chart
 from claimwatch.flows.report.links import claim_anchor, safe_href
+from claimwatch.flows.report.times import day as _day
+from claimwatch.flows.report.times import reported_at
+from claimwatch.flows.report.times import shown as _when
 from claimwatch.storage import claims as records
 from claimwatch.storage.db import Engine, session
 from claimwatch.storage.models import ClaimRecord, Development
@@ -95,10 +98,15 @@ class Entry:
     id: int
     relation: str
     summary: str
-    seen_at: datetime | None
-    reported_at: datetime | None  # when the article that established it was published
+    seen_at: datetime | None  # when claimwatch first saw it (the run's time)
+    reported_at: datetime | None  # when the news happened; None when no source gives a date
     changes: tuple[Change, ...]
     groups: tuple[SourceGroup, ...]
+
+    @property
+    def news_at(self) -> datetime | None:
+        """The date to show: when it was reported, else when it was first seen."""
+        return self.reported_at or self.seen_at
 
     @property
     def shown(self) -> tuple[SourceGroup, ...]:
@@ -128,7 +136,8 @@ class ClaimView:
     status: str  # "unchanged" | "updated" | "contradicted"
     facts: tuple[FactRow, ...]
     timeline: tuple[Entry, ...]
-    last_development_at: datetime | None
+    last_development_at: datetime | None  # when its news happened (else when first seen)
+    last_development_reported: bool  # False: no source gives a date, the run's time is shown
     source_count: int
     chart: Chart
 
@@ -165,9 +174,14 @@ def fold(rows: Sequence[SourceRow]) -> tuple[SourceGroup, ...]:
 
 def entry(dev: Development, rows: Sequence[SourceRow]) -> Entry:
     changes = tuple(Change(slot, *_pair(value)) for slot, value in sorted(dev.changes.items()))
+    # The reported date: the development's own, else its earliest source's publication date;
+    # None (not the run's time) when there is neither, so the page can say which it shows.
+    reported = reported_at(dev.reported_at, [r.published_at for r in rows], None)
+    if reported is not None and dev.first_seen_at is not None and reported > dev.first_seen_at:
+        reported = None  # published "after" we saw it: a publisher's clock, not a date
     return Entry(id=dev.id or 0, relation=dev.relation, summary=dev.summary,
-                 seen_at=dev.first_seen_at, reported_at=rows[0].published_at if rows else None,
-                 changes=changes, groups=fold(rows))
+                 seen_at=dev.first_seen_at, reported_at=reported, changes=changes,
+                 groups=fold(rows))
 
 
 def _pair(value: Any) -> tuple[str | None, str | None]:
@@ -202,7 +216,8 @@ def claim_view(record: ClaimRecord, developments: Sequence[Development],
     return ClaimView(
         id=record.id, anchor=claim_anchor(record.id), statement=record.statement,
         status=status_of(seed, state, timeline), facts=fact_rows(seed, state), timeline=timeline,
-        last_development_at=timeline[-1].seen_at if timeline else None,
+        last_development_at=timeline[-1].news_at if timeline else None,
+        last_development_reported=bool(timeline and timeline[-1].reported_at),
         source_count=len({r.article_id for r in rows}),
         chart=chart(((r.day, r.relation) for r in rows), since.date() if since else None))
 
@@ -231,14 +246,6 @@ def load(engine: Engine, claim_id: str | None = None, since: datetime | None = N
         developments = records.developments_since(s, claim_id, since)
         rows = [SourceRow(*row) for row in records.report_matches(s, claim_id)]
     return build(found, developments, rows, since, now or datetime.now(UTC))
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
-
-
-def _day(moment: datetime | date | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else "—"
 
 
 def _environment() -> jinja2.Environment:

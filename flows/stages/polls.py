@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from claimwatch.flows.alerts import outbox
@@ -32,7 +32,13 @@ class PollSummary:
     failed: dict[str, str] = field(default_factory=dict)  # source name -> reason
     warnings: dict[str, str] = field(default_factory=dict)
     backing_off: list[str] = field(default_factory=list)
+    resting: list[str] = field(default_factory=list)  # polled less often (`interval`), not due
     notices: list[dict[str, str]] = field(default_factory=list)  # health.Notice.as_dict(), once
+
+
+# A cycle that starts a little early still polls a source whose interval is almost over: with
+# a 15-minute schedule, `interval = 15` must mean every cycle, not every other one.
+INTERVAL_GRACE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,25 +46,39 @@ class PollPlan:
     feeds: tuple[FeedRequest, ...]
     page_source_ids: tuple[int, ...]
     backing_off: tuple[str, ...]
+    resting: tuple[str, ...] = ()  # their `interval` has not passed since their last poll
 
 
 def _health(source: Source) -> Health:
     return Health(**sources.health_of(source))
 
 
+def interval_due(last_polled_at: datetime | None, interval_min: int | None, now: datetime) -> bool:
+    """A source with an `interval` is polled once that many minutes have passed (pure)."""
+    if interval_min is None or last_polled_at is None:
+        return True
+    return now >= last_polled_at + timedelta(minutes=interval_min) - INTERVAL_GRACE
+
+
 def plan_polls(engine: Engine, specs: Sequence[SourceSpec], now: datetime,
                respect_backoff: bool = True) -> PollPlan:
-    """Sync the configured sources and say which are due this cycle."""
+    """Sync the enabled sources and say which are due this cycle; `respect_backoff=False`
+    (run --all) polls every enabled source now, whatever its backoff or interval."""
+    active = [spec for spec in specs if spec.enabled]  # `enabled = false`: never polled
     with session(engine) as s:
-        stored = sources.sync_sources(s, specs, now)
-    due = [src for src in stored if not respect_backoff or health.due(_health(src), now)]
-    waiting = tuple(src.name for src in stored if src not in due)
+        stored = sources.sync_sources(s, active, now)
+    intervals = {spec.url: spec.interval_min for spec in active}
+    resting = [src for src in stored if respect_backoff
+               and not interval_due(src.last_polled_at, intervals[src.url], now)]
+    due = [src for src in stored if not respect_backoff or (
+        health.due(_health(src), now) and src not in resting)]
+    waiting = tuple(src.name for src in stored if src not in due and src not in resting)
     feeds = tuple(
         FeedRequest(src.id, src.url, src.etag, src.last_modified)  # type: ignore[arg-type]
         for src in due if src.kind == "feed"
     )
     pages = tuple(src.id for src in due if src.kind == "page" and src.id is not None)
-    return PollPlan(feeds, pages, waiting)
+    return PollPlan(feeds, pages, waiting, tuple(src.name for src in resting))
 
 
 def record_success(source: Source, status: str, now: datetime) -> Notice | None:

@@ -38,6 +38,7 @@ class ReadSummary:
     unchanged: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # url -> reason
     failed_pages: dict[str, str] = field(default_factory=dict)  # watched page name -> reason
+    pages_read: int = 0  # watched pages read this cycle (the run summary counts sources)
     notices: list[dict[str, str]] = field(default_factory=list)  # watched pages' health notices
 
 
@@ -172,6 +173,7 @@ def _store_result(s: Session, result: ReadResult, article_id: int | None,
     for item, source in pairs:
         item.article_id, item.pending, item.fetch_error = article_id, False, None
         if item.key == sources.PAGE_ITEM_KEY:
+            summary.pages_read += 1
             note_health(s, record_success(source, "ok", now), summary.notices, alerts)
 
 
