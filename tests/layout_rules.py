@@ -34,6 +34,8 @@ HOMES: Mapping[str, tuple[str, ...]] = {
     "jinja2": ("claimwatch.flows.report.report",),
     "markupsafe": ("claimwatch.flows.report.report",),
     "pydantic_settings": ("claimwatch.flows.settings",),
+    # The Apprise channel kind: its sender, which also keeps Apprise's logs (they hold URLs).
+    "apprise": ("claimwatch.flows.alerts.apprise",),
 }
 ENVIRONMENT_HOME = "claimwatch.flows.settings"
 MAX_LINES = 300  # STYLE.md: files mostly under ~300 lines; a longer one says why, up front
