@@ -135,6 +135,7 @@ class DeliverySummary:
 
     sent: int = 0
     digests: int = 0
+    delivered: list[str] = field(default_factory=list)  # "alert #3 to newsroom (digest)"
     retrying: list[str] = field(default_factory=list)  # "alert #3 to newsroom: HTTP 503"
     failed: list[str] = field(default_factory=list)  # failed in this delivery
     unconfigured: dict[str, str] = field(default_factory=dict)  # channel -> what is missing
@@ -167,7 +168,7 @@ def listing(engine: Engine, status: str | None = None) -> list[dict[str, Any]]:
 
 
 def _listed(s: Session, alert: Alert) -> dict[str, Any]:
-    items = rows.digest_size(s, alert.id) if alert.kind == "digest" else 0
+    items = rows.digest_size(s, alert.id) if alert.kind in rows.CARRIERS else 0
     return {"id": alert.id, "channel": alert.channel, "kind": alert.kind,
             "claim": alert.claim_id, "relation": alert.relation, "status": alert.status,
             "attempts": alert.attempts, "items": items, "reason": alert.reason,
@@ -179,13 +180,8 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def retry_failed(engine: Engine, now: datetime) -> int:
-    """Failed messages become pending again, with a fresh 24 h window; returns how many."""
+def retry_owed(engine: Engine, now: datetime) -> tuple[int, int]:
+    """Every message owed becomes due now (pending ones whatever their schedule said, failed
+    ones with a fresh 24 h window): (pending, failed) counts."""
     with session(engine) as s:
-        failed = rows.messages(s, "failed")
-        for row in failed:
-            row.status, row.attempts, row.next_attempt_at, row.created_at = "pending", 0, now, now
-            if row.kind == "digest":
-                for item in rows.digest_items(s, row.id):
-                    item.status = "batched"
-        return len(failed)
+        return rows.requeue(s, now)

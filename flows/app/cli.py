@@ -58,8 +58,11 @@ def _deploy_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _alerts_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     alerts = sub.add_parser("alerts", parents=[common],
-                            help="the alert outbox; `alerts retry`, `alerts test CHANNEL`")
-    alerts.add_argument("action", nargs="?", choices=["retry", "test"])
+                            help="the alert outbox; `alerts retry` sends what is owed now, "
+                                 "`alerts test CHANNEL` sends a test message")
+    alerts.add_argument("action", nargs="?", choices=["retry", "test"],
+                        help="retry: send every owed alert now (pending and failed alike) "
+                             "and list what went out; test: a test message to CHANNEL")
     alerts.add_argument("channel", nargs="?", help="for `alerts test`: the channel's name")
     shown = alerts.add_mutually_exclusive_group()
     shown.add_argument("--pending", action="store_true", help="only alerts still owed")

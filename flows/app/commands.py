@@ -137,10 +137,25 @@ def _alert_line(row: dict[str, Any]) -> str:
     what = f"{row['kind']} {row['claim'] or ''} {row['relation'] or ''}".strip()
     if row["kind"] == "digest":
         what = f"digest of {row['items']}"
+    elif row["kind"] == "confirmations":
+        what = f"{row['items']} confirmations of {row['claim']}"
     when = row["sent_at"] or (f"next {row['next_attempt_at']}" if row["next_attempt_at"] else "")
     error = f"\n      last error: {row['last_error']}" if row["last_error"] else ""
     return (f"  #{row['id']} {row['channel']}: {what} [{row['status']}] attempts {row['attempts']}"
             f" {when}{error}")
+
+
+def _retry(engine: Any, config: policy.AlertsConfig, now: datetime) -> int:
+    """Send what is owed now, pending and failed alike, and say what went out. Exit 1 while
+    something is still owed or failed."""
+    pending, failed = outbox.retry_owed(engine, now)
+    if not pending + failed:
+        print("Nothing was owed.")
+    else:
+        print(f"Sending what is owed now: {pending} pending and {failed} failed alert(s).")
+    summary = delivery.deliver(engine, config)
+    print("\n".join([*(f"sent {line}" for line in summary.delivered), *outbox.report(summary)]))
+    return EXIT_FAILED_SOURCES if summary.failed or summary.pending else EXIT_OK
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
@@ -154,11 +169,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         return EXIT_OK if sent.outcome == "sent" else EXIT_FAILED_SOURCES
     engine = _engine(args)
     if args.action == "retry":
-        config = _alerts_config(args)
-        print(f"{outbox.retry_failed(engine, now)} failed alert(s) queued again")
-        summary = delivery.deliver(engine, config)
-        print("\n".join(outbox.report(summary)))
-        return EXIT_FAILED_SOURCES if summary.failed else EXIT_OK
+        return _retry(engine, _alerts_config(args), now)
     rows = outbox.listing(engine, "pending" if args.pending else "failed" if args.failed else None)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
