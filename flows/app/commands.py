@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from claimwatch.flows.alerts import delivery, outbox, policy
 from claimwatch.flows.app import demo, runner, serve
 from claimwatch.flows.engine import drafting
 from claimwatch.flows.report import exports, report
-from claimwatch.flows.seeds import load_claims, load_sources
+from claimwatch.flows.seeds import SourceSpec, load_claims, load_sources
 from claimwatch.storage import db, schema
 
 EXIT_OK, EXIT_FAILED_SOURCES, EXIT_BAD_INPUT = 0, 1, 2
@@ -27,9 +28,9 @@ def _engine(args: argparse.Namespace) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     load_claims(args.claims)  # fail fast, before Prefect starts or anything is written
-    load_sources(args.sources)
     alerts_path = None if args.alerts is None else str(args.alerts)
-    alert_config.resolve(alerts_path)  # a bad alerts.toml fails here too
+    config = alert_config.resolve(alerts_path)  # a bad alerts.toml fails here too
+    _warn_unmatched_tags(config, load_sources(args.sources).sources, args.sources)
     result = runner.run_cycle(args.claims, args.sources, settings.database_url(args.db),
                               respect_backoff=not args.all, alerts_path=alerts_path,
                               shard=args.shard)
@@ -41,6 +42,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("\n".join(f"  {line}" for line in outbox.report(result["alerts"])))
     failed = result["poll"]["failed"] or result["read"]["failed_pages"]
     return EXIT_FAILED_SOURCES if failed else EXIT_OK
+
+
+def _warn_unmatched_tags(config: policy.AlertsConfig | None, specs: Sequence[SourceSpec],
+                         path: Path) -> None:
+    """A channel whose only_tags no source carries would never hear anything: say so."""
+    if config is None:
+        return
+    tags = {tag for spec in specs for tag in spec.tags}
+    for name, wanted in alert_config.unmatched_tags(config, tags).items():
+        print(f"warning: alert channel {name!r} has only_tags {', '.join(wanted)}, which no "
+              f"source in {path} carries: it will hear about nothing", file=sys.stderr)
 
 
 def _since(value: str | None) -> datetime | None:
