@@ -9,7 +9,11 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from claimwatch.storage.inserts import add_unless_present
-from claimwatch.storage.models import Alert, as_utc
+from claimwatch.storage.models import Alert, Source, as_utc
+
+# Messages that carry item rows (the items point at them through digest_id): a digest, and a
+# claim's confirmations folded into one immediate message.
+CARRIERS = ("digest", "confirmations")
 
 
 def add(s: Session, rows: Sequence[Alert]) -> None:
@@ -29,9 +33,10 @@ def alert(s: Session, alert_id: int) -> Alert:
 
 
 def owed(s: Session, status: str) -> int:
-    """Messages (immediate alerts and digests) in this status."""
-    query = select(func.count()).select_from(Alert).where(Alert.status == status,
-                                                          Alert.mode == "immediate")
+    """Messages (immediate alerts and digests, not the items a message carries) in this
+    status."""
+    query = select(func.count()).select_from(Alert).where(
+        Alert.status == status, Alert.mode == "immediate", col(Alert.digest_id).is_(None))
     return int(s.exec(query).one())
 
 
@@ -45,8 +50,16 @@ def fresh_immediate(s: Session, channel: str) -> list[Alert]:
     stay messages of their own)."""
     return list(s.exec(select(Alert).where(
         Alert.channel == channel, Alert.mode == "immediate",
-        col(Alert.kind).not_in(["digest", "ops"]),
+        col(Alert.kind).not_in([*CARRIERS, "ops"]),
         Alert.status == "pending", Alert.attempts == 0)).all())
+
+
+def fresh_confirmations(s: Session, channel: str) -> list[Alert]:
+    """A channel's immediate confirmations never tried and not yet folded, oldest first."""
+    return list(s.exec(select(Alert).where(
+        Alert.channel == channel, Alert.mode == "immediate", Alert.kind == "confirmation",
+        Alert.status == "pending", Alert.attempts == 0, col(Alert.digest_id).is_(None))
+        .order_by(col(Alert.id))).all())
 
 
 def undigested(s: Session, channel: str) -> list[Alert]:
@@ -89,6 +102,29 @@ def claim(s: Session, alert_id: int, now: datetime, lease_s: float) -> bool:
     return bool(result.rowcount == 1)
 
 
+def requeue(s: Session, now: datetime) -> tuple[int, int]:
+    """Every message owed, due now: pending ones whatever their next attempt said, failed ones
+    pending again with a fresh 24 h window. Rows being sent (a live lease) are left to their
+    sender. Returns (pending made due, failed queued again)."""
+    pending = list(s.exec(select(Alert).where(Alert.mode == "immediate",
+                                              Alert.status == "pending")).all())
+    for row in pending:
+        row.next_attempt_at = now
+    failed = messages(s, "failed")
+    for row in failed:
+        row.status, row.attempts, row.next_attempt_at, row.created_at = "pending", 0, now, now
+        if row.kind in CARRIERS:
+            for item in digest_items(s, row.id):
+                item.status = "batched"
+    return len(pending), len(failed)
+
+
+def source_tags(s: Session, url: str) -> list[str]:
+    """The tags of the source at this URL (none when it is unknown)."""
+    found = s.exec(select(Source.tags).where(Source.url == url)).first()
+    return list(found or [])
+
+
 def digest_items(s: Session, digest_id: int | None) -> list[Alert]:
     return list(s.exec(select(Alert).where(Alert.digest_id == digest_id)
                        .order_by(col(Alert.id))).all())
@@ -100,9 +136,10 @@ def digest_size(s: Session, digest_id: int | None) -> int:
 
 
 def messages(s: Session, status: str | None = None) -> list[Alert]:
-    """Alert rows that are messages (immediate alerts and digests), newest first; "pending"
-    includes those being sent."""
-    query = select(Alert).where(Alert.mode == "immediate").order_by(col(Alert.id).desc())
+    """Alert rows that are messages (immediate alerts and digests; not the confirmations a
+    folded message carries), newest first; "pending" includes those being sent."""
+    query = (select(Alert).where(Alert.mode == "immediate", col(Alert.digest_id).is_(None))
+             .order_by(col(Alert.id).desc()))
     if status == "pending":
         query = query.where(col(Alert.status).in_(["pending", "sending"]))
     elif status:

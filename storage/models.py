@@ -197,13 +197,16 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=80)
     subject: str = Field(max_length=80)  # "development:12", "match:34" or "digest:<key>"
-    kind: str = Field(max_length=16)  # "development" | "confirmation" | "digest"
+    # "development" | "confirmation" | "ops" | "digest" | "confirmations" (a claim's
+    # confirmations folded into one message)
+    kind: str = Field(max_length=16)
     development_id: int | None = Field(default=None, foreign_key="development.id", index=True)
     match_id: int | None = Field(default=None, foreign_key="match.id")
     claim_id: str | None = Field(default=None, max_length=80)
     relation: str | None = Field(default=None, max_length=16)
     mode: str = Field(max_length=16)  # "immediate" (a message of its own) | "digest"
     reason: str = ""  # why it waits for the digest, e.g. "backlog: first poll of the source"
+    # the message carrying this item: a digest, or folded confirmations
     digest_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
     status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|batched
     attempts: int = 0

@@ -43,6 +43,8 @@ HOMES: Mapping[str, tuple[str, ...]] = {
     "simplemma": ("claimwatch.flows.engine.knowledge",),
     "text_to_num": ("claimwatch.flows.engine.text",),
     "tomlkit": ("claimwatch.flows.seeds",),  # sources.toml written keeping its comments
+    # The Apprise channel kind: its sender, which also keeps Apprise's logs (they hold URLs).
+    "apprise": ("claimwatch.flows.alerts.apprise",),
 }
 ENVIRONMENT_HOME = "claimwatch.flows.settings"
 MAX_LINES = 300  # STYLE.md: files mostly under ~300 lines; a longer one says why, up front

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,6 +21,7 @@ class Answer:
     status: int = 200
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
+    stall_s: float = 0.0  # wait this long before answering: a client with a shorter timeout gives up
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Posted:
 class SlackStandIn:
     """POST WEBHOOK_PATH with JSON; `script` answers first, then 200 ok."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.script: list[Answer] = []
         self.requests: list[Posted] = []
         self._lock = threading.Lock()
@@ -54,6 +56,8 @@ class SlackStandIn:
                     stand_in.requests.append(Posted(answer.status,
                                                     self.headers.get("Idempotency-Key"),
                                                     json.loads(body or b"{}")))
+                if answer.stall_s:
+                    time.sleep(answer.stall_s)
                 data = answer.body.encode()
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "text/plain")
@@ -63,7 +67,7 @@ class SlackStandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from claimwatch.flows.alerts import mail, slack
@@ -49,9 +50,51 @@ def test_contradiction_headline_names_who_contradicts() -> None:
     assert "(contradicted by Kyiv Ledger)" in alerts.headline(view)
 
 
-def test_confirmation_headline_counts_sources() -> None:
-    assert alerts.headline(_view("confirms", sources=3)) == \
-        "Confirmed abu-dhabi-talks: confirmed by 3 sources"
+def test_confirmation_headline_counts_the_new_sources_and_says_more_when_others_came_first() -> None:
+    assert alerts.headline(_view("confirms", sources=3)) == "3 sources confirm abu-dhabi-talks"
+    later = replace(_view("confirms", sources=4), sources_agree=10)
+    assert alerts.headline(later) == "4 more sources confirm abu-dhabi-talks"
+    one = replace(_view("confirms", sources=1), sources_agree=2)
+    assert alerts.headline(one) == "1 more source confirms abu-dhabi-talks"
+
+
+def _confirmed(sources: int, agree: int) -> AlertView:
+    evidence = tuple(Evidence(f"Talks are on, says outlet {i}.", f"Title {i}", f"Outlet {i}",
+                              f"https://news.example/c/{i}", "confirms") for i in range(sources))
+    return AlertView("c1", "abu-dhabi-talks", "Talks are set.", "confirms", "confirmed", {},
+                     evidence, agree, WHEN)
+
+
+def test_digest_folds_a_claims_confirmations_into_one_line_with_each_new_source() -> None:
+    digest = DigestView("d1", (_view(), _confirmed(4, 6)), total=2, channel="newsroom")
+    slack_lines = _slack_texts(slack.slack_digest(digest))
+    (line,) = [t for t in slack_lines if "confirm" in t]
+    assert line.startswith("• 4 more sources confirm abu-dhabi-talks: ")
+    assert all(f"<https://news.example/c/{i}|Outlet {i}>" in line for i in range(4))
+    assert "https://news.example/a/0" not in line  # never the development's own article
+    assert sum("Updated abu-dhabi-talks" in t for t in slack_lines) == 1  # its own line
+    email = mail.email_digest(digest)
+    assert email.text.count("confirm abu-dhabi-talks") == 1
+    assert "- 4 more sources confirm abu-dhabi-talks: Outlet 0 https://news.example/c/0, " in email.text
+    assert all(f'<a href="https://news.example/c/{i}">Outlet {i}</a>' in email.html
+               for i in range(4))
+
+
+def test_folded_confirmations_list_at_most_five_sources_and_count_the_rest() -> None:
+    digest = DigestView("d1", (_confirmed(8, 8),), total=1, channel="newsroom")
+    (line,) = [t for t in _slack_texts(slack.slack_digest(digest)) if "confirm" in t]
+    assert line.count("<https://news.example/c/") == 5 and "…and 3 more sources" in line
+    assert "…and 3 more sources" in alerts.digest_line_plain(_confirmed(8, 8))
+
+
+def test_an_immediate_confirmation_quotes_each_new_source() -> None:
+    payload = slack.slack(_confirmed(2, 5))
+    text = "\n".join(_slack_texts(payload))
+    assert payload["text"] == "2 more sources confirm abu-dhabi-talks"
+    assert "> Talks are on, says outlet 0." in text and "> Talks are on, says outlet 1." in text
+    assert "<https://news.example/c/1|Title 1> (Outlet 1)" in text and "5 sources agree" in text
+    assert mail.email(_confirmed(2, 5)).subject == (
+        "[claimwatch] 2 more sources confirm abu-dhabi-talks")
 
 
 def test_slack_escapes_mentions_and_forged_links_in_every_untrusted_field() -> None:
@@ -134,8 +177,6 @@ TIMELINE = "https://reports.example/claimwatch/index.html#claim-abu-dhabi-talks"
 
 
 def _linked(url: str | None) -> AlertView:
-    from dataclasses import replace
-
     return replace(_view(), report_url=url)
 
 

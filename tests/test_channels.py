@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from claimwatch.flows.alerts import config as alert_config
-from claimwatch.flows.alerts import delivery, mail, outbox, policy
+from claimwatch.flows.alerts import delivery, gathering, mail, outbox, policy
 from claimwatch.flows.alerts import render as alerts
 from claimwatch.flows.alerts import secrets as alert_secrets
 from claimwatch.flows.alerts import slack as slack_sender
@@ -102,10 +102,22 @@ def test_duplicate_channel_names_are_refused(tmp_path: Path) -> None:
 
 def test_retry_schedule_follows_reliability_and_honours_retry_after() -> None:
     schedule = policy.Delivery()
-    assert [delivery.backoff(n, None, schedule) for n in range(1, 9)] == [
-        60, 300, 900, 3600, 10800, 21600, 21600, 21600]
+    # Tried when due, each wait is the schedule's next step: 1 m, 5 m, 15 m, 1 h, 3 h, 6 h, 6 h.
+    age, waits = 0.0, []
+    for _ in range(8):
+        waits.append(delivery.backoff(age, None, schedule))
+        age += waits[-1]
+    assert waits == [60, 300, 900, 3600, 10800, 21600, 21600, 21600]
+    # The age picks the step, however many tries a run made: a young alert waits a minute.
+    assert delivery.backoff(5, None, schedule) == 60
+    assert delivery.backoff(15 * 60, None, schedule) == 900  # 15 min old: the third step
     assert 30 <= delivery.backoff(1, 30, schedule) <= 33
     assert delivery.backoff(1, 10**9, schedule) <= 86400 * 1.1
+
+
+def test_in_run_retries_wait_half_a_second_then_double_or_honour_retry_after() -> None:
+    assert [delivery.inline_wait(n, None) for n in range(5)] == [0.5, 1, 2, 4, 8]
+    assert delivery.inline_wait(0, 3) == 3 and delivery.inline_wait(3, 1) == 4
 
 
 def test_backlog_rules() -> None:
@@ -129,12 +141,12 @@ def test_backlog_rules() -> None:
 def test_daily_digest_is_due_once_after_its_hour() -> None:
     channel = Channel("e", "email", digest_at="08:00", digest_timezone="Europe/London")
     morning = datetime(2026, 2, 3, 8, 5, tzinfo=UTC)
-    assert delivery.digest_due(channel, None, morning)
-    assert delivery.digest_due(channel, datetime(2026, 2, 2, 8, 1, tzinfo=UTC), morning)
-    assert not delivery.digest_due(channel, datetime(2026, 2, 3, 8, 1, tzinfo=UTC), morning)
-    assert not delivery.digest_due(channel, datetime(2026, 2, 3, 8, 1, tzinfo=UTC),
+    assert gathering.digest_due(channel, None, morning)
+    assert gathering.digest_due(channel, datetime(2026, 2, 2, 8, 1, tzinfo=UTC), morning)
+    assert not gathering.digest_due(channel, datetime(2026, 2, 3, 8, 1, tzinfo=UTC), morning)
+    assert not gathering.digest_due(channel, datetime(2026, 2, 3, 8, 1, tzinfo=UTC),
                                  datetime(2026, 2, 4, 7, 59, tzinfo=UTC))
-    assert delivery.digest_due(Channel("s", "slack"), NOW, NOW)  # "run": every run
+    assert gathering.digest_due(Channel("s", "slack"), NOW, NOW)  # "run": every run
 
 
 # ---------------------------------------------------------------- Slack over a real HTTP server

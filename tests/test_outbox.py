@@ -233,7 +233,9 @@ def test_permanent_error_fails_the_alert_reports_it_and_retry_sends_it(
     listed = capsys.readouterr().out
     assert "[failed]" in listed and "invalid_token" in listed
     assert cli.main(["alerts", "retry", "--db", db_url, "--alerts", str(alerts)]) == 0
-    assert "1 failed alert(s) queued again" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "Sending what is owed now: 0 pending and 1 failed alert(s)." in said
+    assert re.search(r"^sent alert #\d+ to newsroom \(updates abu-dhabi-talks\)$", said, re.M)
     updated = [p for p in slack.accepted() if "Updated abu-dhabi-talks" in p.payload["text"]]
     assert len(updated) == 1
     assert {a.status for a in _messages(db_url)} == {"sent"}

@@ -2,8 +2,9 @@
 results, even when every delivery fails (issue 6 item 7).
 
 Real cycles make a development; a Slack stand-in answers 500, other webhooks point at a host
-that cannot be resolved, a port that is closed or a malformed URL, and a real SMTP server
-(STARTTLS + AUTH) refuses the password. Then everything a person or a log shipper could read is
+that cannot be resolved, a port that is closed or a malformed URL, an Apprise json:// target
+(password and token in its URL) answers 500, and a real SMTP server (STARTTLS + AUTH) refuses
+the password. Then everything a person or a log shipper could read is
 searched for the secrets: log records, the CLI's output, what the Prefect server holds about the
 runs (parameters, task runs, artifacts, logs, its database file) and every column of our database.
 """
@@ -27,6 +28,9 @@ import pytest
 from claimwatch.flows.monitor import cycle
 from claimwatch.flows.settings import DEFAULT_CLAIMS
 from tests.alert_site import serve_round, sources_file
+from tests.apprise_target import PASSWORD as APPRISE_PASSWORD
+from tests.apprise_target import TOKEN as APPRISE_TOKEN
+from tests.apprise_target import AppriseTarget, Reply
 from tests.conftest import ROOT
 from tests.servers import SiteServer
 from tests.slack import WEBHOOK_PATH, Answer, SlackStandIn
@@ -42,7 +46,8 @@ SMTP_PASSWORD = "cw-smtp-password-Wr0ng-x9"
 SMTP_RIGHT_PASSWORD = "cw-the-right-one-Tt4"  # the server's; never sent by us, never matters
 ENV = {"slack": "CW_TEST_SLACK_500", "unresolvable": "CW_TEST_SLACK_UNRESOLVABLE",
        "closed": "CW_TEST_SLACK_CLOSED", "malformed": "CW_TEST_SLACK_MALFORMED",
-       "password": "CW_TEST_SMTP_PASSWORD", "user": "CW_TEST_SMTP_USER"}
+       "password": "CW_TEST_SMTP_PASSWORD", "user": "CW_TEST_SMTP_USER",
+       "apprise": "CW_TEST_APPRISE_500"}
 
 
 def _slack_channel(name: str, env: str) -> list[str]:
@@ -55,6 +60,9 @@ def _alerts(folder: Path, smtp: SMTPStandIn, webhooks: Iterable[str]) -> Path:
     lines = ["[delivery]", "retry_s = [0]", "lease_s = 0", "inline_wait_s = 0", ""]
     for which in webhooks:
         lines += _slack_channel(which, ENV[which])
+    lines += ["[[channels]]", 'name = "apprise"', 'kind = "apprise"', f'url_env = "{ENV["apprise"]}"',
+              'immediate = ["updates", "contradicts"]', 'digest = ["confirms"]',
+              "min_interval_s = 0", "timeout_s = 2", ""]
     lines += ["[[channels]]", 'name = "editors"', 'kind = "email"', 'smtp_host = "127.0.0.1"',
               f"smtp_port = {smtp.port}", 'security = "starttls"', f'ca_file = "{smtp.cert}"',
               f'username_env = "{ENV["user"]}"', f'password_env = "{ENV["password"]}"',
@@ -70,6 +78,13 @@ def slack() -> Iterator[SlackStandIn]:
     with SlackStandIn() as stand_in:
         stand_in.script = [Answer(500, "internal_error")] * 100
         yield stand_in
+
+
+@pytest.fixture()
+def apprise_target() -> Iterator[AppriseTarget]:
+    with AppriseTarget() as target:  # Apprise logs its URLs: json://user:password@host/token
+        target.script = [Reply(500)] * 100
+        yield target
 
 
 @pytest.fixture()
@@ -92,9 +107,9 @@ def _webhooks(slack: SlackStandIn) -> dict[str, str]:
             "malformed": f"http://127.0.0.1:notaport/services/T1/B1/{MALFORMED_TOKEN}"}
 
 
-def _secrets(slack: SlackStandIn) -> list[str]:
+def _secrets(slack: SlackStandIn, apprise_target: AppriseTarget) -> list[str]:
     return [slack.url, SLACK_TOKEN, UNRESOLVABLE_TOKEN, CLOSED_TOKEN, MALFORMED_TOKEN,
-            SMTP_PASSWORD]
+            SMTP_PASSWORD, apprise_target.url(), APPRISE_TOKEN, APPRISE_PASSWORD]
 
 
 def _leaks(text: str, secrets: Iterable[str]) -> list[str]:
@@ -167,11 +182,13 @@ def _assert_nowhere(secrets: list[str], db_file: Path, since: datetime, *texts: 
 
 def test_failed_deliveries_in_process_leak_no_secret(
         tmp_path: Path, db_url: str, site: SiteServer, slack: SlackStandIn, smtp: SMTPStandIn,
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+        apprise_target: AppriseTarget, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # httpx logs every request's URL at INFO
     hooks = _webhooks(slack)
     for which, url in hooks.items():
         monkeypatch.setenv(ENV[which], url)
+    monkeypatch.setenv(ENV["apprise"], apprise_target.url())
     monkeypatch.setenv(ENV["user"], "cw-user")
     monkeypatch.setenv(ENV["password"], SMTP_PASSWORD)
     alerts = _alerts(tmp_path, smtp, hooks)
@@ -188,28 +205,30 @@ def test_failed_deliveries_in_process_leak_no_secret(
     assert len(result["match"]["developments"]) == 1
     assert result["alerts"]["sent"] == 0 and result["alerts"]["pending"] >= 1
     failures = " ".join(result["alerts"]["failed"] + result["alerts"]["retrying"])
-    for what in ("HTTP 500", "SMTP 535", "Slack unreachable"):
+    for what in ("HTTP 500", "SMTP 535", "Slack unreachable", "Apprise (JSON) answered HTTP 500"):
         assert what in failures
     assert result["alerts"]["unconfigured"] == {"malformed": (
         "misconfigured: the webhook URL is not a well-formed http(s) URL "
         f"(set ${ENV['malformed']})")}
-    assert len(slack.requests) >= 2 and smtp.messages == []
+    assert len(slack.requests) >= 2 and smtp.messages == [] and len(apprise_target.requests) >= 2
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
     assert "HTTP Request: POST" in logged  # the records that would carry a URL were captured
-    _assert_nowhere(_secrets(slack), Path(db_url.removeprefix("sqlite:///")), since, logged,
-                    json.dumps(result, default=str))
+    _assert_nowhere(_secrets(slack, apprise_target), Path(db_url.removeprefix("sqlite:///")),
+                    since, logged, json.dumps(result, default=str))
 
 
 def test_failed_deliveries_through_the_cli_leak_no_secret(
         tmp_path: Path, db_url: str, site: SiteServer, slack: SlackStandIn, smtp: SMTPStandIn,
-        prefect_api: str) -> None:
+        apprise_target: AppriseTarget, prefect_api: str) -> None:
     hooks = {k: v for k, v in _webhooks(slack).items() if k in {"slack", "closed"}}
     alerts = _alerts(tmp_path, smtp, hooks)
     env = {**os.environ, "PREFECT_API_URL": prefect_api, ENV["user"]: "cw-user",
            ENV["password"]: SMTP_PASSWORD, **{ENV[k]: v for k, v in hooks.items()},
-           # Everything logged, and httpx's and httpcore's records shipped to the Prefect API.
+           ENV["apprise"]: apprise_target.url(),
+           # Everything logged; httpx's, httpcore's, Apprise's and urllib3's records shipped to
+           # the Prefect API (its handler then sits on those loggers themselves).
            "PREFECT_LOGGING_LEVEL": "DEBUG", "PREFECT_LOGGING_ROOT_LEVEL": "DEBUG",
-           "PREFECT_LOGGING_EXTRA_LOGGERS": "httpx,httpcore,flows"}
+           "PREFECT_LOGGING_EXTRA_LOGGERS": "httpx,httpcore,flows,apprise,urllib3"}
     since = datetime.now(UTC)
     output = []
     for round_number in (1, 2):
@@ -223,4 +242,6 @@ def test_failed_deliveries_through_the_cli_leak_no_secret(
         output.append(done.stdout + done.stderr)
     assert "developments: 1" in output[-1] and "alert retrying" in output[-1]
     assert "HTTP Request: POST" in output[-1]  # httpx's request log was on, and was seen
-    _assert_nowhere(_secrets(slack), Path(db_url.removeprefix("sqlite:///")), since, *output)
+    assert "Apprise (JSON) answered HTTP 500" in output[-1] and len(apprise_target.requests) >= 2
+    _assert_nowhere(_secrets(slack, apprise_target), Path(db_url.removeprefix("sqlite:///")),
+                    since, *output)

@@ -4,7 +4,7 @@ channel and the key, before anything is sent or written."""
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,14 +15,17 @@ from claimwatch.flows.alerts import render as alerts
 from claimwatch.flows.alerts.policy import ALERTING, AlertsConfig, Channel, Delivery, Rules
 from claimwatch.flows.seeds import SeedError
 
-KINDS = ("slack", "email")
 SECURITY = ("starttls", "tls", "none")
 
-COMMON_KEYS = {"name", "kind", "immediate", "digest", "only_claims", "claims", "digest_at",
-               "digest_timezone", "digest_max_items", "timeout_s", "ops"}
-SLACK_KEYS = COMMON_KEYS | {"webhook_url_env", "webhook_url_secret", "min_interval_s"}
-EMAIL_KEYS = COMMON_KEYS | {"smtp_host", "smtp_port", "security", "username_env", "password_env",
-                            "username", "password_secret", "sender", "recipients", "ca_file"}
+COMMON_KEYS = {"name", "kind", "immediate", "digest", "only_claims", "only_tags", "claims",
+               "digest_at", "digest_timezone", "digest_max_items", "timeout_s", "ops"}
+KIND_KEYS = {
+    "slack": COMMON_KEYS | {"webhook_url_env", "webhook_url_secret", "min_interval_s"},
+    "email": COMMON_KEYS | {"smtp_host", "smtp_port", "security", "username_env", "password_env",
+                            "username", "password_secret", "sender", "recipients", "ca_file"},
+    "apprise": COMMON_KEYS | {"url_env", "url_secret", "min_interval_s"},
+}
+KINDS = tuple(KIND_KEYS)
 TOP_KEYS = {"channels", "policy", "delivery"}
 POLICY_KEYS = {"backlog_days", "max_immediate_per_run", "digest_at", "digest_timezone",
                "digest_max_items"}
@@ -161,14 +164,15 @@ def _channel(path: Path, index: int, table: Mapping[str, Any], policy: Mapping[s
     kind = table.get("kind")
     if kind not in KINDS:
         raise AlertsConfigError(path, f"{where}: kind must be one of {', '.join(KINDS)}")
-    _keys(path, where, table, SLACK_KEYS if kind == "slack" else EMAIL_KEYS)
+    _keys(path, where, table, KIND_KEYS[kind])
     rules = _rules(path, where, table, Rules())
     digest_at, zone = _digest_at(path, where, table.get("digest_at", policy.get("digest_at", "run")),
                                  table.get("digest_timezone", policy.get("digest_timezone", "UTC")))
     common: dict[str, Any] = {
         "name": name, "kind": kind, "rules": rules,
         "per_claim": _per_claim(path, where, table.get("claims", {}), rules),
-        "only_claims": _only(path, where, table.get("only_claims")),
+        "only_claims": _only(path, where, table, "only_claims", "claim ids"),
+        "only_tags": _only(path, where, table, "only_tags", "source tags"),
         "digest_at": digest_at, "digest_timezone": zone,
         "digest_max_items": int(_number(path, where, table, "digest_max_items",
                                         policy.get("digest_max_items", 20), minimum=1)),
@@ -176,6 +180,8 @@ def _channel(path: Path, index: int, table: Mapping[str, Any], policy: Mapping[s
     }
     if kind == "slack":
         return _slack(path, where, table, common)
+    if kind == "apprise":
+        return _apprise(path, where, table, common)
     return _email(path, where, table, common)
 
 
@@ -198,12 +204,25 @@ def _per_claim(path: Path, where: str, table: Any, base: Rules) -> dict[str, Rul
     return found
 
 
-def _only(path: Path, where: str, value: Any) -> frozenset[str] | None:
+def _only(path: Path, where: str, table: Mapping[str, Any], key: str, what: str
+          ) -> frozenset[str] | None:
+    value = table.get(key)
     if value is None:
         return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise AlertsConfigError(path, f"{where}: only_claims must be a list of claim ids")
+    # An empty list would silence the channel for good: say so rather than obey.
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v.strip() for v in value):
+        raise AlertsConfigError(path, f"{where}: {key} must be a non-empty list of {what} "
+                                      "(leave it out to hear about all of them)")
     return frozenset(value)
+
+
+def unmatched_tags(config: AlertsConfig, source_tags: Iterable[str]) -> dict[str, list[str]]:
+    """Channel name -> its only_tags, for channels none of whose tags any source carries: such a
+    channel would never hear anything (most often a typo)."""
+    known = set(source_tags)
+    return {c.name: sorted(c.only_tags) for c in config.channels
+            if c.only_tags is not None and c.only_tags.isdisjoint(known)}
 
 
 def _slack(path: Path, where: str, table: Mapping[str, Any], common: dict[str, Any]) -> Channel:
@@ -213,6 +232,18 @@ def _slack(path: Path, where: str, table: Mapping[str, Any], common: dict[str, A
         raise AlertsConfigError(path, f"{where}: set webhook_url_env (the environment variable "
                                       "holding the webhook URL) or webhook_url_secret")
     return Channel(**common, webhook_url_env=env, webhook_url_secret=block,
+                   timeout_s=_number(path, where, table, "timeout_s", 10.0),
+                   min_interval_s=_number(path, where, table, "min_interval_s", 1.0))
+
+
+def _apprise(path: Path, where: str, table: Mapping[str, Any], common: dict[str, Any]
+             ) -> Channel:
+    env = _text(path, where, table, "url_env")
+    block = _text(path, where, table, "url_secret")
+    if env is None and block is None:
+        raise AlertsConfigError(path, f"{where}: set url_env (the environment variable holding "
+                                      "the Apprise URL) or url_secret (a Prefect Secret block)")
+    return Channel(**common, url_env=env, url_secret=block,
                    timeout_s=_number(path, where, table, "timeout_s", 10.0),
                    min_interval_s=_number(path, where, table, "min_interval_s", 1.0))
 

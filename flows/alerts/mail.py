@@ -29,8 +29,6 @@ class EmailContent:
     html: str
 
 
-
-
 def _esc(text: str | None) -> str:
     return html.escape(render.one_line(text), quote=True)
 
@@ -70,7 +68,7 @@ def email(view: render.AlertView) -> EmailContent:
     text = [render.headline(view), "", f"Claim: {render.one_line(view.statement)}"]
     text += ["What changed:", *(f"  {c}" for c in changes)] if changes else []
     text += [f"Note: {render.one_line(view.note)}"] if view.note else []
-    text += ["", "render.Evidence:"] + [line for e in shown for line in _text_evidence(e)]
+    text += ["", "Evidence:"] + [line for e in shown for line in _text_evidence(e)]
     text += [more] if more else []
     timeline = render.timeline_url(view)
     text += [f"{render.TIMELINE}: {timeline}"] if timeline else []
@@ -100,17 +98,25 @@ def email_digest(digest: render.DigestView) -> EmailContent:
     lines = [title, ""] + [f"- {render.digest_line_plain(v)}" for v in digest.items]
     lines += [more] if more else []
     lines += ["", f"ref {digest.key}"]
-    items = []
-    for view in digest.items:
-        first = view.evidence[0] if view.evidence else None
-        source = f" — {_html_link(first.url, first.title)}" if first else ""
-        note = f" <i>[{_esc(view.note)}]</i>" if view.note else ""
-        items.append(f"<li>{_esc(render.headline(view))}{source}{note}</li>")
+    items = [f"<li>{_html_digest_line(view)}</li>" for view in digest.items]
     body = [f"<h2>{_esc(title)}</h2>", "<ul>" + "".join(items) + "</ul>"]
     body += [f"<p>{_esc(more)}</p>"] if more else []
     body.append(f"<p><small>ref {_esc(digest.key)}</small></p>")
     return EmailContent(render.header(f"[claimwatch] {title}"), _cap_bytes("\n".join(lines)),
                         _cap_bytes(_page(body)))
+
+
+def _html_digest_line(view: render.AlertView) -> str:
+    """A development with its first article, or a claim's new confirmations with every new
+    source linked by its outlet."""
+    shown, hidden = render.listed_sources(view)
+    note = f" <i>[{_esc(view.note)}]</i>" if view.note else ""
+    if view.relation == "confirms":
+        links = ", ".join(_html_link(e.url, e.outlet or e.title) for e in shown)
+        extra = f", {_esc(render.more(hidden, 'sources'))}" if hidden else ""
+        return f"{_esc(render.headline(view))}: {links}{extra}{note}"
+    source = "".join(f" — {_html_link(e.url, e.title)}" for e in shown)
+    return f"{_esc(render.headline(view))}{source}{note}"
 
 
 def email_notice(view: render.NoticeView) -> EmailContent:

@@ -59,41 +59,72 @@ def freshest(reasons: list[str | None]) -> str | None:
     return None if not reasons or None in reasons else reasons[0]
 
 
-def _provenance(s: Session, version: ArticleVersion, claim: ClaimRecord) -> list[Provenance]:
+def _provenance(s: Session, version: ArticleVersion, claim: ClaimRecord
+                ) -> tuple[list[Provenance], set[str]]:
+    """How each item leading to the article came, and the tags of the sources it came from."""
     article = articles.article(s, version.article_id)
     published = article.published_at if article else None
     found = sources.items_of_article(s, version.article_id)
     if not found:
-        return [Provenance(version.version, published, None, False, claim.added_at)]
+        return [Provenance(version.version, published, None, False, claim.added_at)], set()
     return [Provenance(version.version, item.published_at or published, source.added_at,
                        first is not None and item.first_seen_at is not None
                        and item.first_seen_at <= first, claim.added_at)
-            for item, source, first in found]
+            for item, source, first in found], {t for _, source, _ in found for t in source.tags}
 
 
 def enqueue(s: Session, config: AlertsConfig, match: Match, development: Development | None,
             version: ArticleVersion, now: datetime) -> list[Alert]:
-    """Pending alerts for a new development (or a confirmation), in the caller's transaction."""
+    """Pending alerts for a new development (or a confirmation), in the caller's transaction.
+
+    A channel with only_tags hears of a development once an article from one of its sources
+    supports it: at once when that article made it, else when the first one comes along (as a
+    copy, a repeat or a confirmation of the state it set), in place of a confirmation.
+    """
+    supported = None
+    if development is None and match.development_id is not None and any(
+            c.only_tags for c in config.channels):
+        supported = claims.development(s, match.development_id)
     if development is not None:
         kind, relation = "development", development.relation
+        subject = f"development:{development.id}"
     elif match.relation == "confirms":
-        kind, relation = "confirmation", "confirms"
-    else:
+        kind, relation, subject = "confirmation", "confirms", f"match:{match.id}"
+    elif supported is None:
         return []  # mentions never alert; a second source for a development is in its alert
-    wanted = [(c, c.mode(match.claim_id, relation)) for c in config.channels]
+    else:
+        kind, relation, subject = "", "", ""
+    wanted = [(c, c.mode(match.claim_id, relation)) for c in config.channels] if kind else []
     wanted = [(c, m) for c, m in wanted if m is not None]
-    if not wanted:
+    if not wanted and supported is None:
         return []
     s.flush()  # ids for the subject
     claim = claims.claim(s, match.claim_id)
     assert claim is not None
-    backlog = freshest([backlog_reason(p, config.backlog_days, now)
-                        for p in _provenance(s, version, claim)])
-    subject = f"development:{development.id}" if development is not None else f"match:{match.id}"
-    added = [_row(channel, mode, backlog, subject, kind, match, development, relation, now)
-             for channel, mode in wanted]
-    rows.add(s, added)
+    provenance, tags = _provenance(s, version, claim)
+    backlog = freshest([backlog_reason(p, config.backlog_days, now) for p in provenance])
+    added = _late(s, config, match, supported, tags, backlog, now) if supported else []
+    late = {row.channel for row in added}
+    regular = [_row(channel, mode, backlog, subject, kind, match, development, relation, now)
+               for channel, mode in wanted if channel.hears(tags) and channel.name not in late]
+    rows.add(s, regular)
     crashpoints.reached("after-alert-enqueued")  # killed here: development and alert roll back
+    return added + regular
+
+
+def _late(s: Session, config: AlertsConfig, match: Match, development: Development,
+          tags: set[str], backlog: str | None, now: datetime) -> list[Alert]:
+    """Development alerts for the only_tags channels that hear of it now, through this match's
+    article, for the first time: one row per (development, channel), whatever comes after."""
+    added = []
+    for channel in config.channels:
+        mode = channel.mode(match.claim_id, development.relation)
+        if not channel.only_tags or mode is None or not channel.hears(tags):
+            continue
+        row = _row(channel, mode, backlog, f"development:{development.id}", "development", match,
+                   development, development.relation, now)
+        if rows.add_unless_sent(s, row):
+            added.append(row)
     return added
 
 
@@ -115,10 +146,13 @@ def enqueue_notice(s: Session, config: AlertsConfig, notice: Notice) -> int:
     """Pending ops alerts for a source health notice, in the caller's transaction; how many.
 
     One row per channel taking ops notices (channel key `ops`, default true), keyed on the
-    notice's own key: enqueued twice, it is still sent once.
+    notice's own key: enqueued twice, it is still sent once. A channel with only_tags hears
+    about its own sources only, so an untagged source's notices go to the channels without
+    only_tags (and always to the run summary).
     """
     added = 0
-    for channel in (c for c in config.channels if c.ops):
+    tags = rows.source_tags(s, notice.url)
+    for channel in (c for c in config.channels if c.ops and c.hears(tags)):
         added += rows.add_unless_sent(s, Alert(
             channel=channel.name, subject=notice.key, kind="ops", relation=notice.kind,
             mode="immediate", reason=notice.text(), status="pending",
@@ -135,6 +169,7 @@ class DeliverySummary:
 
     sent: int = 0
     digests: int = 0
+    delivered: list[str] = field(default_factory=list)  # "alert #3 to newsroom (digest)"
     retrying: list[str] = field(default_factory=list)  # "alert #3 to newsroom: HTTP 503"
     failed: list[str] = field(default_factory=list)  # failed in this delivery
     unconfigured: dict[str, str] = field(default_factory=dict)  # channel -> what is missing
@@ -167,7 +202,7 @@ def listing(engine: Engine, status: str | None = None) -> list[dict[str, Any]]:
 
 
 def _listed(s: Session, alert: Alert) -> dict[str, Any]:
-    items = rows.digest_size(s, alert.id) if alert.kind == "digest" else 0
+    items = rows.digest_size(s, alert.id) if alert.kind in rows.CARRIERS else 0
     return {"id": alert.id, "channel": alert.channel, "kind": alert.kind,
             "claim": alert.claim_id, "relation": alert.relation, "status": alert.status,
             "attempts": alert.attempts, "items": items, "reason": alert.reason,
@@ -179,13 +214,8 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def retry_failed(engine: Engine, now: datetime) -> int:
-    """Failed messages become pending again, with a fresh 24 h window; returns how many."""
+def retry_owed(engine: Engine, now: datetime) -> tuple[int, int]:
+    """Every message owed becomes due now (pending ones whatever their schedule said, failed
+    ones with a fresh 24 h window): (pending, failed) counts."""
     with session(engine) as s:
-        failed = rows.messages(s, "failed")
-        for row in failed:
-            row.status, row.attempts, row.next_attempt_at, row.created_at = "pending", 0, now, now
-            if row.kind == "digest":
-                for item in rows.digest_items(s, row.id):
-                    item.status = "batched"
-        return len(failed)
+        return rows.requeue(s, now)

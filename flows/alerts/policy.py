@@ -6,7 +6,7 @@ Prefect Secret blocks, resolved right before a send (secrets.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,10 +32,13 @@ class Channel:
     """One destination and its policy. Secrets are named here, never held."""
 
     name: str
-    kind: str  # "slack" | "email"
+    kind: str  # "slack" | "email" | "apprise"
     rules: Rules = Rules()
     per_claim: Mapping[str, Rules] = field(default_factory=dict)
     only_claims: frozenset[str] | None = None
+    # Only news whose articles came from sources carrying one of these tags (a desk's own
+    # sources); source health notices likewise. None: every source.
+    only_tags: frozenset[str] | None = None
     digest_at: str = "run"  # "run" or "HH:MM" (daily, in digest_timezone)
     digest_timezone: str = "UTC"
     digest_max_items: int = 20
@@ -44,7 +47,10 @@ class Channel:
     # slack
     webhook_url_env: str | None = None
     webhook_url_secret: str | None = None
-    min_interval_s: float = 1.0  # Slack: at most one message per second per webhook
+    min_interval_s: float = 1.0  # Slack, Apprise: at most one message per second
+    # apprise: the variable or Prefect Secret block holding the Apprise URL (its tokens)
+    url_env: str | None = None
+    url_secret: str | None = None
     # email
     smtp_host: str = ""
     smtp_port: int = 587
@@ -65,6 +71,12 @@ class Channel:
             return None
         return self.per_claim.get(claim_id, self.rules).mode(relation)
 
+    def hears(self, tags: Iterable[str]) -> bool:
+        """Whether news (or a notice) from sources with these tags is for this channel: with
+        only_tags, one tag in common is needed, so an untagged source is heard only by
+        channels without only_tags."""
+        return self.only_tags is None or not self.only_tags.isdisjoint(tags)
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -73,7 +85,10 @@ class Delivery:
     retry_s: tuple[float, ...] = (60, 300, 900, 3600, 10800, 21600)
     give_up_after_s: float = 86400  # then the alert is failed and reported
     lease_s: float = 300  # a "sending" row older than this was interrupted: send again
-    inline_wait_s: float = 30  # a Retry-After this short is waited out in the same run
+    # A transient failure (5xx, timeout, 429, a server down) is retried within the run, with
+    # backoff (0.5 s, 1 s, 2 s ...) or after its Retry-After, while the channel's time spent
+    # on retries stays within this; then the alert waits for the schedule above.
+    inline_wait_s: float = 30
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,10 @@ class AlertView:
     relation: str  # "updates" | "contradicts" | "confirms"
     summary: str  # "date: 2026-02-04/2026-02-05 → 2026-02-10"
     changes: Mapping[str, tuple[str | None, str | None]]
+    # A development's supporting articles; for confirmations, the articles that confirmed the
+    # claim since the last message about it (one per article), never the development's first.
     evidence: tuple[Evidence, ...]
-    sources_agree: int
+    sources_agree: int  # confirmations: the articles confirming the claim so far, all told
     first_seen_at: datetime
     note: str = ""  # why it came in a digest, e.g. "backlog: first poll of the source"
     report_url: str | None = None  # the claim's section of the report, when one is published
@@ -107,15 +109,32 @@ def safe_url(url: str) -> str | None:
 
 def headline(view: AlertView) -> str:
     """What changed, in one line: "Updated abu-dhabi-talks: date: 2026-02-04 → 2026-02-10"."""
+    if view.relation == "confirms":
+        return header(confirmed(view))
     verb = VERBS.get(view.relation, view.relation.title())
     if view.relation == "contradicts":
         by = next((one_line(e.outlet or e.title) for e in view.evidence), "")
         what = f"{view.summary} (contradicted by {by})" if by else view.summary
-    elif view.relation == "confirms":
-        what = f"confirmed by {view.sources_agree} source{'s' if view.sources_agree != 1 else ''}"
     else:
         what = view.summary
     return header(f"{verb} {view.claim_id}: {one_line(what)}")
+
+
+def confirmed(view: AlertView) -> str:
+    """Confirmations, folded: "4 more sources confirm abu-dhabi-talks" counts the sources this
+    message carries (its evidence); "more" when others confirmed the claim before them."""
+    new = max(1, len(view.evidence))
+    more = " more" if view.sources_agree > new else ""
+    return (f"{new}{more} source{'s' if new != 1 else ''} confirm{'' if new != 1 else 's'} "
+            f"{view.claim_id}")
+
+
+def listed_sources(view: AlertView) -> tuple[tuple[Evidence, ...], int]:
+    """The sources a digest line links, and how many more it only counts: a development's
+    first article; every new source of folded confirmations, up to MAX_EVIDENCE."""
+    if view.relation != "confirms":
+        return view.evidence[:1], 0
+    return view.evidence[:MAX_EVIDENCE], max(0, len(view.evidence) - MAX_EVIDENCE)
 
 
 def changes_lines(view: AlertView) -> list[str]:
@@ -144,10 +163,18 @@ def more(count: int, noun: str) -> str:
 
 
 def digest_line_plain(view: AlertView) -> str:
-    first = view.evidence[0] if view.evidence else None
-    source = f" — {one_line(first.title)} ({one_line(first.outlet)})" if first else ""
-    note = f" [{view.note}]" if view.note else ""
-    return clip(headline(view) + source + note, 1000)
+    """One digest line as plain text, each source with its outlet and its link."""
+    shown, hidden = listed_sources(view)
+    note = f" [{one_line(view.note)}]" if view.note else ""
+    if view.relation == "confirms":
+        links = ", ".join(f"{clip(one_line(e.outlet or e.title), 120)} {one_line(e.url)}"
+                          for e in shown)
+        extra = f", {more(hidden, 'sources')}" if hidden else ""
+        return f"{headline(view)}: {links}{extra}{note}"
+    source = "".join(f" — {clip(one_line(e.title), MAX_TITLE)}"
+                     + (f" ({clip(one_line(e.outlet), 120)})" if e.outlet else "")
+                     + f" {one_line(e.url)}" for e in shown)
+    return headline(view) + source + note
 
 
 def digest_title(digest: DigestView) -> str:

@@ -1,4 +1,5 @@
-"""Channel secrets, read at send time only: webhook URLs and SMTP credentials never travel.
+"""Channel secrets, read at send time only: webhook URLs, Apprise URLs and SMTP credentials
+never travel.
 
 They come from the environment variable or Prefect Secret block a channel names, and live only
 for one delivery; a sentence saying what is missing never holds a value. Prefect is imported
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from prefect.blocks.system import Secret
 
 from claimwatch.flows import settings
+from claimwatch.flows.alerts import apprise
 from claimwatch.flows.alerts.policy import AlertsConfig, Channel
 from claimwatch.flows.alerts.slack import webhook_ok
 
@@ -41,8 +43,12 @@ class Credentials:
     """What one send needs that must never be logged, stored or passed to Prefect."""
 
     webhook_url: str | None = None
+    apprise_url: str | None = None
     username: str | None = None
     password: str | None = None
+
+    def __repr__(self) -> str:  # a traceback or a debugger must not show the values
+        return "Credentials(…)"
 
 
 def credentials(channel: Channel) -> Credentials | str:
@@ -55,6 +61,14 @@ def credentials(channel: Channel) -> Credentials | str:
             return ("misconfigured: the webhook URL is not a well-formed http(s) URL "
                     f"({_where(channel.webhook_url_env, channel.webhook_url_secret)})")
         return Credentials(webhook_url=url)
+    if channel.kind == "apprise":
+        url = secret(channel.url_env, channel.url_secret)
+        if not url:
+            return f"unconfigured: {_where(channel.url_env, channel.url_secret)}"
+        problem = apprise.problem(url)
+        if problem:
+            return f"misconfigured: {problem} ({_where(channel.url_env, channel.url_secret)})"
+        return Credentials(apprise_url=url)
     username = channel.username or secret(channel.username_env, None)
     if not (channel.username_env or channel.username):
         return Credentials()

@@ -97,16 +97,25 @@ def slack_digest(digest: render.DigestView) -> dict[str, Any]:
     title = render.digest_title(digest)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": render.clip(title, SLACK_HEADER)}}]
-    for view in digest.items:
-        first = view.evidence[0] if view.evidence else None
-        source = f" — {slack_link(first.url, first.title)}" if first else ""
-        note = f" _{slack_escape(view.note)}_" if view.note else ""
-        blocks.append(_section(f"• {slack_escape(render.headline(view))}{source}{note}"))
+    blocks += [_section(_digest_line(view)) for view in digest.items]
     more = render.more(digest.total - len(digest.items), "(see `claimwatch developments`)")
     if more:
         blocks.append(_section(more))
     blocks.append(_context("digest", digest.key))
     return {"text": slack_escape(title), "blocks": blocks}
+
+
+def _digest_line(view: render.AlertView) -> str:
+    """A development with its first article, or a claim's new confirmations with every new
+    source linked by its outlet."""
+    shown, hidden = render.listed_sources(view)
+    note = f" _{slack_escape(view.note)}_" if view.note else ""
+    if view.relation == "confirms":
+        links = ", ".join(slack_link(e.url, e.outlet or e.title) for e in shown)
+        extra = f", {slack_escape(render.more(hidden, 'sources'))}" if hidden else ""
+        return f"• {slack_escape(render.headline(view))}: {links}{extra}{note}"
+    source = "".join(f" — {slack_link(e.url, e.title)}" for e in shown)
+    return f"• {slack_escape(render.headline(view))}{source}{note}"
 
 
 def slack_notice(view: render.NoticeView) -> dict[str, Any]:

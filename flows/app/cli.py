@@ -189,11 +189,13 @@ def _manage_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     sources.set_defaults(func=cmd_sources)
 
     alerts = _command(sub, common, "alerts",
-                      "show the alert outbox; `alerts retry` sends what is owed, "
+                      "show the alert outbox; `alerts retry` sends what is owed now, "
                       "`alerts test CHANNEL` sends a test message",
                       ["claimwatch alerts --pending", "claimwatch alerts retry",
                        "claimwatch alerts test desk-slack"])
-    alerts.add_argument("action", nargs="?", choices=["retry", "test"])
+    alerts.add_argument("action", nargs="?", choices=["retry", "test"],
+                        help="retry: send every owed alert now (pending and failed alike) "
+                             "and list what went out; test: a test message to CHANNEL")
     alerts.add_argument("channel", nargs="?", help="for `alerts test`: the channel's name")
     shown = alerts.add_mutually_exclusive_group()
     shown.add_argument("--pending", action="store_true", help="only alerts still owed")

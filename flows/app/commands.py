@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from claimwatch.flows.app.usage import EXIT_BAD_INPUT, EXIT_FAILED_SOURCES, EXIT
 from claimwatch.flows.engine import drafting
 from claimwatch.flows.report import exports, publish
 from claimwatch.flows.report.times import shown
-from claimwatch.flows.seeds import load_claims, load_sources
+from claimwatch.flows.seeds import SourceSpec, load_claims, load_sources
 from claimwatch.storage import db, schema
 
 
@@ -40,6 +41,17 @@ def _existing(args: argparse.Namespace) -> Any:
         raise UsageError(f"no claimwatch database at {absent} (nothing was created): check --db or "
                          "$CLAIMWATCH_DATABASE_URL, or create it with `claimwatch run`")
     return db.engine_for(url)
+
+
+def _warn_unmatched_tags(config: policy.AlertsConfig | None, specs: Sequence[SourceSpec],
+                         path: Path) -> None:
+    """A channel whose only_tags no source carries would never hear anything: say so."""
+    if config is None:
+        return
+    tags = {tag for spec in specs for tag in spec.tags}
+    for name, wanted in alert_config.unmatched_tags(config, tags).items():
+        print(f"warning: alert channel {name!r} has only_tags {', '.join(wanted)}, which no "
+              f"source in {path} carries: it will hear about nothing", file=sys.stderr)
 
 
 def _since(value: str | None) -> datetime | None:
@@ -75,9 +87,9 @@ def _report_dir(value: Path | None) -> str | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     load_claims(args.claims)  # fail fast, before Prefect starts or anything is written
-    load_sources(args.sources)
     alerts_path = None if args.alerts is None else str(args.alerts)
-    alert_config.resolve(alerts_path)  # a bad alerts.toml fails here too
+    config = alert_config.resolve(alerts_path)  # a bad alerts.toml fails here too
+    _warn_unmatched_tags(config, load_sources(args.sources).sources, args.sources)
     with settings.exported("CLAIMWATCH_REPORT_DIR", _report_dir(args.report)):
         result = runner.run_cycle(args.claims, args.sources, settings.database_url(args.db),
                                   respect_backoff=not args.all, alerts_path=alerts_path,
@@ -223,11 +235,26 @@ def _alert_line(row: dict[str, Any]) -> str:
     what = f"{row['kind']} {row['claim'] or ''} {row['relation'] or ''}".strip()
     if row["kind"] == "digest":
         what = f"digest of {row['items']}"
+    elif row["kind"] == "confirmations":
+        what = f"{row['items']} confirmations of {row['claim']}"
     when = (f"sent {_moment(row['sent_at'])}" if row["sent_at"] else
             f"next {_moment(row['next_attempt_at'])}" if row["next_attempt_at"] else "")
     error = f"\n      last error: {row['last_error']}" if row["last_error"] else ""
     return (f"  #{row['id']} {row['channel']}: {what} [{row['status']}] attempts {row['attempts']}"
             f" {when}{error}")
+
+
+def _retry(engine: Any, config: policy.AlertsConfig, now: datetime) -> int:
+    """Send what is owed now, pending and failed alike, and say what went out. Exit 1 while
+    something is still owed or failed."""
+    pending, failed = outbox.retry_owed(engine, now)
+    if not pending + failed:
+        print("Nothing was owed.")
+    else:
+        print(f"Sending what is owed now: {pending} pending and {failed} failed alert(s).")
+    summary = delivery.deliver(engine, config)
+    print("\n".join([*(f"sent {line}" for line in summary.delivered), *outbox.report(summary)]))
+    return EXIT_FAILED_SOURCES if summary.failed or summary.pending else EXIT_OK
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
@@ -240,12 +267,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
               + (f" ({sent.error})" if sent.error else ""))
         return EXIT_OK if sent.outcome == "sent" else EXIT_FAILED_SOURCES
     if args.action == "retry":
-        config = _alerts_config(args)
-        engine = _existing(args)
-        print(f"{outbox.retry_failed(engine, now)} failed alert(s) queued again")
-        summary = delivery.deliver(engine, config)
-        print("\n".join(outbox.report(summary)))
-        return EXIT_FAILED_SOURCES if summary.failed else EXIT_OK
+        return _retry(_existing(args), _alerts_config(args), now)
     rows = outbox.listing(_existing(args), "pending" if args.pending else
                           "failed" if args.failed else None)
     if args.json:
