@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from claimwatch.flows.engine.claims import Claim
+from claimwatch.flows.fetch.urls import without_userinfo
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CLAIM_KEYS = {"id", "statement", "keywords", "facts"}
@@ -148,7 +149,7 @@ def _source(path: Path, kind: str, index: int, table: Any) -> SourceSpec:
     url = _string(path, where, table, "url")
     problem = check_url(url)
     if problem:
-        raise SeedError(path, f"{where}: url {url!r}: {problem}")
+        raise SeedError(path, f"{where}: url {without_userinfo(url)!r}: {problem}")
     return SourceSpec(
         kind=kind,
         name=_string(path, where, table, "name"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from claimwatch.flows.fetch.urls import without_userinfo
 from claimwatch.storage import claims as records
 from claimwatch.storage import sources as source_rows
 from claimwatch.storage.db import Engine, session
@@ -110,7 +111,7 @@ def sources_text(engine: Engine) -> str:
         return "No sources stored yet: `claimwatch run` loads them from seeds/sources.toml."
     out = []
     for src in rows:
-        out.append(f"{src.name} [{src.kind}] {src.url}")
+        out.append(f"{src.name} [{src.kind}] {without_userinfo(src.url)}")
         out.append(f"  last status: {src.last_status or 'never polled'}; error score "
                    f"{src.error_score:.1f} ({src.consecutive_failures} failure(s) in a row)")
         out.append(f"  last success: {_iso(src.last_success_at) or 'never'}; next poll: "
