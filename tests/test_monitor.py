@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
 from claimwatch.flows.monitor import cycle
 from claimwatch.flows.settings import DEFAULT_CLAIMS
 from claimwatch.storage.db import engine_for, session
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 
 
 def _run(tmp_path: Path, sources: Path, db_url: str) -> dict:
-    return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)
+    with settings.database(db_url):
+        return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources))
 
 
 def _articles(db_url: str) -> list[Article]:

@@ -29,6 +29,13 @@ from claimwatch.storage.db import DatabaseError
 DESCRIPTION = "claimwatch keeps the claims of a brief honest: it polls news and alerts on changes."
 
 
+def _prefect_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--prefect", action=argparse.BooleanOptionalAction, default=None,
+                         help="run the cycle as a Prefect flow (default: only when "
+                              "$PREFECT_API_URL names a server; --prefect alone starts "
+                              "Prefect's temporary local server)")
+
+
 def _report_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     page = sub.add_parser("report", parents=[common],
                           help="write the claim timeline report: one self-contained HTML file")
@@ -87,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
                           "'' turns alerts off)")
     run.add_argument("--shard", metavar="K/N",
                      help="only the K-th of N parts of the sources, e.g. 2/4 (deploy/README.md)")
+    _prefect_flag(run)
     run.set_defaults(func=cmd_run)
 
     _alerts_parser(sub, common)
@@ -114,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     sources.set_defaults(func=cmd_sources)
 
     demo = sub.add_parser("demo", parents=[common], help="run the pipeline on a bundled offline site")
+    _prefect_flag(demo)
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from claimwatch.flows import settings
+from claimwatch.flows import settings, shards
 from claimwatch.flows.alerts import config as alert_config
 from claimwatch.flows.alerts import delivery, outbox, policy
 from claimwatch.flows.app import demo, runner, serve
@@ -30,9 +30,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     load_sources(args.sources)
     alerts_path = None if args.alerts is None else str(args.alerts)
     alert_config.resolve(alerts_path)  # a bad alerts.toml fails here too
-    result = runner.run_cycle(args.claims, args.sources, settings.database_url(args.db),
-                              respect_backoff=not args.all, alerts_path=alerts_path,
-                              shard=args.shard)
+    try:
+        shards.parse(args.shard)
+    except ValueError as exc:
+        print(f"error: --shard: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    # --db travels in this process's environment, never as a (Prefect) parameter.
+    with settings.database(args.db):
+        result = runner.run_cycle(args.claims, args.sources, respect_backoff=not args.all,
+                                  alerts_path=alerts_path, shard=args.shard, prefect=args.prefect)
     if "busy" in result:  # another cycle holds these sources: nothing done, nothing wrong
         print(result["busy"])
         return EXIT_OK
@@ -98,7 +104,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return demo.run_demo(args.db, print)
+    return demo.run_demo(args.db, print, prefect=args.prefect)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
