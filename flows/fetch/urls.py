@@ -37,7 +37,10 @@ def credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     bare = without_userinfo(url)
     if bare == url:
         return url, None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparseable: fetching it fails and says so, with no login to send
+        return bare, None
     return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
