@@ -254,6 +254,7 @@ class Verdict:
 
     failed: bool
     message: str
+    partial: bool = False  # some due sources failed, not all
 
 
 def verdict(result: Mapping[str, Any]) -> Verdict:
@@ -272,4 +273,5 @@ def verdict(result: Mapping[str, Any]) -> Verdict:
     more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
     if len(failures) >= due:
         return Verdict(True, f"every source failed ({len(failures)} of {due}): {reasons}{more}")
-    return Verdict(False, f"{len(failures)} of {due} sources failed ({reasons}{more}); {counts}")
+    return Verdict(False, f"{len(failures)} of {due} sources failed ({reasons}{more}); {counts}",
+                   partial=True)

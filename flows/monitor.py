@@ -104,7 +104,7 @@ def _state(result: dict[str, Any]) -> State[Any]:
     if found.failed:
         logger.error(found.message)
         return Failed(message=found.message, data=EverySourceFailed(found.message, result))
-    (logger.warning if result.get("poll", {}).get("failed") else logger.info)(found.message)
+    (logger.warning if found.partial else logger.info)(found.message)
     return Completed(message=found.message, data=result)
 
 
