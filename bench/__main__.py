@@ -31,7 +31,7 @@ import time  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import extraction, matching, quality, site  # noqa: E402
+from bench import extraction, fixed_cost, matching, quality, site  # noqa: E402
 from bench.table import render_table, verdicts  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -53,6 +53,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         help="corpus articles timed against each claim set")
     parser.add_argument("--quality-pages", type=int, default=0,
                         help="score extraction on the first N truth pages only (0: all 310)")
+    parser.add_argument("--fixed-repeats", type=int, default=3,
+                        help="runs of each fixed-cost figure (a cycle with nothing due)")
     parser.add_argument("--no-prefect", action="store_true",
                         help="skip the runs through Prefect's temporary server")
     parser.add_argument("--quick", action="store_true", help="small sizes: about a minute")
@@ -118,6 +120,9 @@ def _cycles(args: argparse.Namespace, web: site.Site, tmp: Path) -> dict[str, An
     web.set_round(1)
     out["new_items"] = cycles.run_polls(idle, idle_db, exclude).figures()
     cycles.mark_items_read(idle_db)
+    _say("fixed cost: `claimwatch run` with nothing due, beside a bare Prefect flow")
+    out["fixed_cost"] = fixed_cost.measure(_sources(tmp, "fixed", web, 1, 1), tmp,
+                                           args.fixed_repeats, prefect=not args.no_prefect)
     if not args.no_prefect:
         out.update(_prefect(args, web, tmp, exclude, sources, idle, idle_db))
     return out

@@ -1,13 +1,12 @@
 """Run claimwatch cycles against the bench site and time them: directly, or through Prefect.
 
-"Direct" runs the body of flows.monitor.cycle with every @task replaced by its plain function
-(and the artifact call by a no-op), so it follows whatever tasks monitor.py has today; the
-difference with the same cycle run through Prefect is the orchestration overhead.
+"Direct" runs flows/cycle.py's plain sequence, as a one-off `claimwatch run` does; "prefect" runs
+the same stages as the Prefect flow of flows/monitor.py. The difference is the orchestration
+overhead. The database URL goes through the environment, as it does for the real commands.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,10 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prefect import Task
-
 from bench.tree import TreeSampler
-from claimwatch.flows import monitor, settings
+from claimwatch.flows import cycle, monitor, settings
 from claimwatch.flows.fetch import reading
 
 MB = 1024 * 1024
@@ -102,22 +99,18 @@ def _probe_targets(probes: Probes, direct: bool) -> list[tuple[Any, str, Any]]:
         (reading.pages, "get", _cpu_timed(reading.pages.get, probes, "fetch_cpu_s")),
     ]
     for name in ("store_poll", "store_read", "store_reads"):
-        if hasattr(monitor, name):
-            targets.append((monitor, name, _timed(getattr(monitor, name), probes.store_s, name)))
-    if direct:
-        for name, value in vars(monitor).items():
-            if isinstance(value, Task):
-                targets.append((monitor, name, _timed(value.fn, probes.stage_s, value.name)))
-        targets.append((monitor, "create_markdown_artifact", lambda *a, **k: None))
+        if hasattr(cycle, name):
+            targets.append((cycle, name, _timed(getattr(cycle, name), probes.store_s, name)))
     return targets
 
 
-def _cycle_kwargs(claims: Path, sources: Path, db_url: str) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"claims_path": str(claims), "sources_path": str(sources),
-                              "db_url": db_url}
-    if "alerts_path" in inspect.signature(monitor.cycle.fn).parameters:
-        kwargs["alerts_path"] = ""  # no alert channels in a benchmark
-    return kwargs
+def _timed_stages(probes: Probes) -> cycle.Stages:
+    """The plain stages, each timed under the name its Prefect task carries."""
+    names = {"prepare": "prepare", "poll_feeds": "poll feeds", "read_articles": "read articles",
+             "match_claims": "match claims", "deliver_alerts": "deliver alerts",
+             "finish": "finish"}
+    return cycle.Stages(**{field: _timed(getattr(cycle.PLAIN, field), probes.stage_s, shown)
+                           for field, shown in names.items()})
 
 
 def run_cycle(mode: str, sources: Path, db_url: str, exclude_pids: tuple[int, ...],
@@ -125,10 +118,13 @@ def run_cycle(mode: str, sources: Path, db_url: str, exclude_pids: tuple[int, ..
     """One cycle over `sources` into `db_url`, sampled for CPU and memory."""
     probes = Probes()
     targets = _probe_targets(probes, direct=mode == "direct")
-    kwargs = _cycle_kwargs(claims, sources, db_url)
-    with _patched(targets), TreeSampler(exclude=exclude_pids) as tree:
+    with settings.database(db_url), _patched(targets), TreeSampler(exclude=exclude_pids) as tree:
         start = time.perf_counter()
-        summary = monitor.cycle.fn(**kwargs) if mode == "direct" else monitor.cycle(**kwargs)
+        if mode == "direct":
+            summary = cycle.run(_timed_stages(probes), str(claims), str(sources), alerts_path="")
+        else:
+            summary = monitor.cycle(claims_path=str(claims), sources_path=str(sources),
+                                    alerts_path="")
         wall = time.perf_counter() - start
     return CycleRun(mode, wall, summary, probes, tree.main_cpu_s, tree.children_cpu_s,
                     tree.peak_rss_bytes / MB)
@@ -138,10 +134,10 @@ def run_polls(sources: Path, db_url: str, exclude_pids: tuple[int, ...]) -> Cycl
     """Only the polling half of a cycle (prepare + poll feeds + store items), directly."""
     probes = Probes()
     targets = _probe_targets(probes, direct=True)
-    with _patched(targets), TreeSampler(exclude=exclude_pids) as tree:
+    with settings.database(db_url), _patched(targets), TreeSampler(exclude=exclude_pids) as tree:
         start = time.perf_counter()
-        run_id, plan = monitor.prepare(str(sources), db_url, True)
-        poll = monitor.poll_feeds(plan.feeds, str(sources), db_url)
+        run_id, plan = cycle.prepare(str(sources), True)
+        poll = cycle.poll_feeds(plan.feeds, str(sources))
         wall = time.perf_counter() - start
     summary = {"run_id": run_id, "poll": {"polled": poll.polled, "not_modified": poll.not_modified,
                                           "new_items": poll.new_items, "failed": poll.failed}}

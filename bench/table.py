@@ -8,6 +8,7 @@ TARGET_F1 = 0.95
 TARGET_IDLE_S = 10.0
 TARGET_MATCH_MS = 20.0
 TARGET_RSS_MB = 500.0
+TARGET_FIXED_S = 3.0  # a `claimwatch run` with nothing due, wall time, quiet machine (issue 14)
 
 
 def _rate(run: dict[str, Any]) -> float:
@@ -49,6 +50,10 @@ def verdicts(r: dict[str, Any]) -> dict[str, Any]:
         out["match_50_claims_median_ms"] = {"value": fifty["median_ms"],
                                             "target": f"<= {TARGET_MATCH_MS}",
                                             "met": fifty["median_ms"] <= TARGET_MATCH_MS}
+    fixed = r.get("fixed_cost", {}).get("claimwatch_run")
+    if fixed:
+        out["fixed_cost_s"] = {"value": fixed["wall_s"], "target": f"<= {TARGET_FIXED_S}",
+                               "met": fixed["wall_s"] <= TARGET_FIXED_S}
     if "big" in r:
         rss = r["big"]["peak_rss_mb"]
         out["peak_rss_mb"] = {"value": rss, "articles": r["big"]["read"],
@@ -72,6 +77,30 @@ def _cycle_rows(name: str, run: dict[str, Any], floor: float, floor_rss: float
              (f"{name}: peak RSS, whole process tree", f"{run['peak_rss_mb']:.0f} MB",
               f"{run['peak_rss_mb'] / floor_rss:.2f}x floor RSS")]
     return rows
+
+
+def fixed_cost_rows(f: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The fixed cost of a cycle with nothing due, each figure beside a bare Prefect flow's."""
+    if "claimwatch_run" not in f:
+        return []
+    bare = f.get("bare_prefect")
+
+    def versus(run: dict[str, Any]) -> str:
+        return f"{run['wall_s'] / bare['wall_s']:.2f}x bare Prefect flow" if bare else ""
+
+    run = f["claimwatch_run"]
+    out = [(f"fixed cost: `claimwatch run`, nothing due, a new process (median of {run['runs']})",
+            f"{run['wall_s']:.2f} s wall, {run['cpu_s']:.2f} s CPU", versus(run))]
+    if bare:
+        first = f["bare_prefect_first"]
+        out += [("  bare Prefect flow, one task, temporary server (its first start)",
+                 f"{bare['wall_s']:.2f} s wall, {bare['cpu_s']:.2f} s CPU"
+                 f" ({first['wall_s']:.1f} s, {first['cpu_s']:.1f} s)", "1.00x bare Prefect flow"),
+                ("  `claimwatch run --prefect`, nothing due",
+                 f"{f['claimwatch_run_prefect']['wall_s']:.2f} s wall,"
+                 f" {f['claimwatch_run_prefect']['cpu_s']:.2f} s CPU",
+                 versus(f["claimwatch_run_prefect"]))]
+    return out
 
 
 def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -119,6 +148,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
                 ("  entries/s / feed parsing CPU (pool) / item writes",
                  f"{n['new_items'] / n['wall_s']:.0f} / {n['child_processes_cpu_s']:.1f} s / "
                  f"{sum(n['store_s'].values()):.1f} s", "")]
+    out += fixed_cost_rows(r.get("fixed_cost", {}))
     for m in r.get("matching", []):
         out.append((f"matching: one article vs {m['claims']} claims, median (p90)",
                     f"{m['median_ms']:.1f} ({m['p90_ms']:.1f}) ms",

@@ -20,6 +20,7 @@ import tomlkit
 
 from claimwatch.flows.engine import vocabulary
 from claimwatch.flows.engine.model import Claim
+from claimwatch.flows.fetch.urls import without_userinfo
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CLAIM_KEYS = {"id", "statement", "keywords", "facts"}
@@ -175,7 +176,7 @@ def _source(path: Path, kind: str, index: int, table: Any) -> SourceSpec:
     url = _string(path, where, table, "url")
     problem = check_url(url)
     if problem:
-        raise SeedError(path, f"{where}: url {url!r}: {problem}")
+        raise SeedError(path, f"{where}: url {without_userinfo(url)!r}: {problem}")
     enabled = table.get("enabled", True)
     if not isinstance(enabled, bool):
         raise SeedError(path, f"{where}: 'enabled' must be true or false")

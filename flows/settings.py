@@ -63,6 +63,7 @@ class Environment(BaseSettings):
     home: Path | None = None
     cache_dir: Path | None = None
     database_url: str | None = None
+    workdir: Path | None = None  # a deployment's working directory on this worker
     allow_private_networks: bool | None = None
     extract_workers: Count | None = None
     report_url: str | None = None
@@ -171,6 +172,11 @@ def crash_at() -> str | None:
     return os.environ.get(PREFIX + "CRASH_AT")
 
 
+# Prefect's temporary server must answer within 20 s by default, and its first start builds its
+# database: on a busy 2-core machine that failed three times out of three (issue 14).
+LOCAL_SERVER_START_S = 90
+
+
 def quiet_prefect() -> None:
     """Prefect offline and calm by default; the user's own settings win."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -178,11 +184,51 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_UVICORN_LEVEL", "ERROR")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+                          str(LOCAL_SERVER_START_S))
 
 
 def prefect_api_url() -> str | None:
     """$PREFECT_API_URL: a Prefect server to run against, when one is configured."""
     return os.environ.get("PREFECT_API_URL") or None
+
+
+def local_server_start_s() -> str:
+    """How long Prefect's temporary server may take to start, as configured (for messages)."""
+    return os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
+
+
+def worker_directory() -> Path:
+    """Where a deployment's runs work on this worker: $CLAIMWATCH_WORKDIR, else the installed
+    claimwatch (it holds seeds/), so relative seed paths resolve the same on every worker."""
+    chosen = environment().workdir
+    if chosen is None:
+        return PROJECT_ROOT
+    if not chosen.is_dir():
+        raise SettingsError(f"{PREFIX}WORKDIR={chosen}: must be an existing folder")
+    return chosen
+
+
+@contextmanager
+def database(url: str | None) -> Iterator[None]:
+    """$CLAIMWATCH_DATABASE_URL set to `url` for a block (None: left as it is), then restored.
+
+    How `--db` reaches the stages: they read the URL where they need it, so it never travels
+    as a parameter that Prefect would record and show.
+    """
+    if not url:
+        yield
+        return
+    name = PREFIX + "DATABASE_URL"
+    before = os.environ.get(name)
+    os.environ[name] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def export(name: str, value: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,7 +44,7 @@ def connect(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except Exception as exc:
-        raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
+        raise DatabaseError(f"not a database URL: {redact(url)!r} ({exc})") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -89,8 +90,8 @@ def redact(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable database URL>"
+    except Exception:  # unparseable, so its user-info goes whole (the error may quote the URL)
+        return re.sub(r"^([^:/]+://)[^/?#]*@", r"\1", url)
 
 
 _ENGINES: dict[str, Engine] = {}

@@ -172,6 +172,8 @@ class Run(SQLModel, table=True):
     finished_at: datetime | None = _when()
     status: str = "running"
     summary: dict[str, Any] = _json()
+    # The Prefect flow run that ran this cycle (a UUID), when one did: find one from the other.
+    prefect_flow_run_id: str | None = Field(default=None, max_length=36, index=True)
 
 
 class Lease(SQLModel, table=True):

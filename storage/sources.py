@@ -165,3 +165,20 @@ def source_name_of_article(s: Session, article_id: int | None) -> str | None:
              .where(Item.article_id == article_id).order_by(col(Item.id)))
     return s.exec(query).first()
 
+
+
+def sources_of_articles(s: Session, article_ids: Sequence[int | None]) -> dict[int, list[Source]]:
+    """Article id -> the sources whose items lead to it (who found it), in source order."""
+    wanted = [i for i in article_ids if i is not None]
+    if not wanted:
+        return {}
+    # Pairs first: DISTINCT over whole Source rows fails on PostgreSQL (tags is JSON).
+    pairs = s.exec(select(Item.article_id, Item.source_id)
+                   .where(col(Item.article_id).in_(wanted)).distinct()).all()
+    by_id = {src.id: src for src in s.exec(
+        select(Source).where(col(Source.id).in_({source_id for _, source_id in pairs})))}
+    found: dict[int, list[Source]] = {}
+    for article_id, source_id in sorted(pairs, key=lambda pair: (pair[0] or 0, pair[1])):
+        if article_id is not None:
+            found.setdefault(article_id, []).append(by_id[source_id])
+    return found

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from claimwatch.flows import settings
 from claimwatch.flows.fetch.guard import address_allowed
 from claimwatch.flows.fetch.http import fetch, make_client
 from claimwatch.flows.settings import DEFAULT_CLAIMS, FetchLimits
@@ -152,15 +153,18 @@ def test_a_name_with_any_private_answer_is_refused(server: fs.FaultServer,
 def test_cycle_refuses_a_loopback_feed_unless_private_networks_are_allowed(
     server: fs.FaultServer, tmp_path: Path, db_url: str
 ) -> None:
-    from claimwatch.flows.monitor import cycle
+    from claimwatch.flows.monitor import cycle, outcome
 
     sources = tmp_path / "sources.toml"
     feed = f'[[feeds]]\nname = "Intranet"\nurl = "http://localhost:{server.port}/feed.xml"\n'
     sources.write_text("allow_private_networks = false\n" + feed)
-    refused = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)
+    with settings.database(db_url):  # its only source refused: a Failed run (issue 14)
+        refused = outcome(cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                                return_state=True))
     assert refused["poll"]["failed"]["Intranet"].startswith("refused: localhost resolves to")
     assert server.requests == []
     sources.write_text("allow_private_networks = true\n" + feed)
-    allowed = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url,
-                    respect_backoff=False)
+    with settings.database(db_url):
+        allowed = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                        respect_backoff=False)
     assert allowed["poll"]["failed"] == {} and server.hits("/feed.xml") == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
 from claimwatch.flows.alerts import config as alert_config
 from claimwatch.flows.alerts import outbox
 from claimwatch.flows.alerts.config import AlertsConfigError
@@ -96,8 +97,9 @@ def _alerts(folder: Path, smtp_port: int, slack_extra: str = "", mail_extra: str
 
 
 def _run(folder: Path, desks: Desks, db_url: str, alerts: Path) -> dict:
-    return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(desks.sources(folder)),
-                 db_url=db_url, alerts_path=str(alerts))
+    with settings.database(db_url):  # the database is never a flow parameter
+        return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(desks.sources(folder)),
+                     alerts_path=str(alerts))
 
 
 def _rows(db_url: str) -> list[Alert]:

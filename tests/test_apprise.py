@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
 from claimwatch.flows.alerts import apprise
 from claimwatch.flows.alerts import config as alert_config
 from claimwatch.flows.alerts import secrets as alert_secrets
@@ -172,8 +173,9 @@ def site() -> Iterator[SiteServer]:
 
 
 def _run(tmp_path: Path, site: SiteServer, db_url: str, alerts: Path) -> dict:
-    return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources_file(tmp_path, site)),
-                 db_url=db_url, alerts_path=str(alerts))
+    with settings.database(db_url):  # the database is never a flow parameter
+        return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources_file(tmp_path, site)),
+                     alerts_path=str(alerts))
 
 
 def _rows(db_url: str) -> list[Alert]:

@@ -50,7 +50,8 @@ def test_smoke_run_writes_every_figure(corpus: Path, tmp_path: Path,
     output = tmp_path / "latest.json"
     assert main(["--feeds", "2", "--articles", "6", "--processes", "2", "--rss-articles", "0",
                  "--idle-feeds", "4", "--new-entries", "3", "--match-articles", "3",
-                 "--quality-pages", "6", "--no-prefect", "--output", str(output)]) == 0
+                 "--quality-pages", "6", "--fixed-repeats", "1", "--no-prefect",
+                 "--output", str(output)]) == 0
     result = json.loads(output.read_text())
     assert result["extraction"]["floor"]["pages"] == 6
     assert result["end_to_end"]["read"] == 6 and result["end_to_end"]["failed_pages"] == 0
@@ -58,4 +59,6 @@ def test_smoke_run_writes_every_figure(corpus: Path, tmp_path: Path,
     assert result["new_items"]["new_items"] == 4 * 3
     assert [m["claims"] for m in result["matching"]] == [10, 50, 200]
     assert result["end_to_end"]["peak_rss_mb"] > 0
+    assert result["fixed_cost"]["claimwatch_run"]["wall_s"] > 0
+    assert "fixed_cost_s" in result["verdicts"]
     assert "| figure | value | vs floor |" in capsys.readouterr().out

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
 from claimwatch.flows.app.demo_site import DATA_DIR, DemoSite
 from claimwatch.flows.monitor import cycle
 from claimwatch.flows.seeds import load_claims
@@ -104,8 +105,9 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, Round
         site.write_sources(sources)
         for n in range(1, site.rounds + 1):
             site.set_round(n)
-            result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url,
-                           alerts_path="")
+            with settings.database(db_url):
+                result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                               alerts_path="")
             assert result["poll"]["failed"] == {} and result["read"]["failed_pages"] == {}, result
             out[n] = _snapshot(db_url, out)
     yield out

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
 from claimwatch.flows.fetch import health, pages
 from claimwatch.flows.fetch.http import fetch, make_client
 from claimwatch.flows.fetch.polling import FeedRequest, poll_one
@@ -256,7 +257,8 @@ def _timed_cycle(sources: Path, db_url: str) -> tuple[float, dict[str, Any]]:
     from claimwatch.flows.monitor import cycle
 
     start = time.monotonic()
-    result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)
+    with settings.database(db_url):
+        result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources))
     return time.monotonic() - start, result
 
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
 from claimwatch.flows.fetch import feeds
 from claimwatch.flows.fetch.http import make_client
 from claimwatch.flows.fetch.polling import FeedRequest, poll_one
@@ -161,7 +162,8 @@ def test_guids_that_change_on_every_fetch_make_no_duplicate_articles(
         site.routes["/feed.xml"] = fresh_guid_feed
         sources = write_sources(tmp_path / "sources.toml", site, ["/feed.xml"])
         for _ in range(3):
-            cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)
+            with settings.database(db_url):
+                cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources))
         page_fetches = len(site.hits("/world/schedule.html"))
     with session(engine_for(db_url)) as s:
         articles = list(s.exec(select(Article)).all())

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
 from claimwatch.flows.alerts import config as alert_config
 from claimwatch.flows.alerts import outbox
 from claimwatch.flows.app.cli import main
@@ -202,8 +203,9 @@ def test_unhealthy_and_recovered_are_each_alerted_once_to_channels_taking_ops_no
         per_cycle = []
         for _ in range(6):  # fails 3 times, recovers, then stays well
             before = len(ops.requests)
-            cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url,
-                  respect_backoff=False, alerts_path=str(alerts))
+            with settings.database(db_url):  # its one source failing: Failed runs, not raised
+                cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                      respect_backoff=False, alerts_path=str(alerts), return_state=True)
             per_cycle.append([p.payload for p in ops.requests[before:]])
         desk_requests = list(desk.requests)
     heads = [[payload["text"] for payload in sent] for sent in per_cycle]

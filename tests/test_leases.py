@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
+from claimwatch.flows import settings
 from claimwatch.flows.monitor import cycle
 from claimwatch.flows.settings import DEFAULT_CLAIMS
 from claimwatch.storage import leases
@@ -38,7 +39,8 @@ def test_a_cycle_that_finds_its_sources_leased_does_nothing_and_says_so(
     with SiteServer() as server:
         server.routes["/feed.xml"] = Route(rss("F", server.base_url, []), "application/rss+xml")
         sources = write_sources(tmp_path / "sources.toml", server, ["/feed.xml"])
-        result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)
+        with settings.database(db_url):
+            result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources))
         assert server.hits("/") == []
     assert "already running" in result["busy"] and held.holder in result["busy"]
     assert _runs(db_url) == 0
@@ -46,7 +48,8 @@ def test_a_cycle_that_finds_its_sources_leased_does_nothing_and_says_so(
     with SiteServer() as server:
         server.routes["/feed.xml"] = Route(rss("F", server.base_url, []), "application/rss+xml")
         sources = write_sources(tmp_path / "sources.toml", server, ["/feed.xml"])
-        again = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)
+        with settings.database(db_url):
+            again = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources))
     assert "busy" not in again and _runs(db_url) == 1
 
 

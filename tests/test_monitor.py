@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from claimwatch.flows.monitor import cycle
+from claimwatch.flows import settings
+from claimwatch.flows.cycle import EverySourceFailed
+from claimwatch.flows.monitor import cycle, outcome
 from claimwatch.flows.settings import DEFAULT_CLAIMS
 from claimwatch.storage.db import engine_for, session
-from claimwatch.storage.models import Article, ArticleVersion, Item
+from claimwatch.storage.models import Article, ArticleVersion, Item, Run
 from tests.servers import FeedEntry, Route, SiteServer, rss
 from tests.sites import fixture_page, serve_corpus_feed, write_sources
 
@@ -19,7 +22,8 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 
 
 def _run(tmp_path: Path, sources: Path, db_url: str) -> dict:
-    return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)
+    with settings.database(db_url):
+        return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources))
 
 
 def _articles(db_url: str) -> list[Article]:
@@ -118,3 +122,88 @@ def test_failing_source_does_not_stop_the_others(tmp_path: Path, corpus: Path, d
         result = _run(tmp_path, sources, db_url)
     assert set(result["poll"]["failed"].values()) == {"HTTP 500", "HTTP 404"}
     assert result["read"]["new_articles"] >= 2
+
+
+# ---------------------------------------------------------------- what Prefect shows of a run
+
+
+def _flow_run(flow_run_id: object) -> Any:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(flow_run_id)  # type: ignore[arg-type]
+
+
+def _logs(flow_run_id: object) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()  # logs of in-process runs go out in batches
+    with get_client(sync_client=True) as client:
+        return list(client.read_logs(LogFilter(
+            flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))))  # type: ignore[list-item]
+
+
+def _run_rows(db_url: str) -> list[Run]:
+    with session(engine_for(db_url)) as s:
+        return list(s.exec(select(Run)).all())
+
+
+def test_a_cycle_where_every_source_failed_is_failed_and_says_why(tmp_path: Path, db_url: str
+                                                                    ) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text('allow_private_networks = true\n[[feeds]]\nname = "Gone"\n'
+                       'url = "http://127.0.0.1:9/rss.xml"\n')
+    with settings.database(db_url):
+        state = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                      return_state=True)
+        with pytest.raises(EverySourceFailed, match="every source failed"):
+            cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                  respect_backoff=False)
+    assert state.is_failed()
+    assert state.message.startswith("every source failed (1 of 1): Gone: ConnectError")
+    result = outcome(state)  # what the cycle did is still there for the CLI
+    assert list(result["poll"]["failed"]) == ["Gone"]
+    flow_run_id = str(state.state_details.flow_run_id)
+    first = min(_run_rows(db_url), key=lambda r: r.id or 0)
+    assert first.prefect_flow_run_id == flow_run_id and first.status == "failed sources"
+
+
+def test_a_run_is_named_logged_and_recorded_with_its_flow_run(tmp_path: Path, db_url: str
+                                                               ) -> None:
+    with SiteServer() as server:
+        url = server.url("/world/schedule.html")
+        server.routes["/world/schedule.html"] = Route(fixture_page(
+            "schedule", "Talks set for Abu Dhabi", "2026-01-26", url))
+        body = rss("Harbor", server.base_url, [FeedEntry("Talks set", url, "a-1")])
+        # ISO-8859-1 bytes in a UTF-8 feed: kept, and a warning logged in a polling thread.
+        server.routes["/feed.xml"] = Route(body.replace(b"test feed", b"caf\xe9 feed"),
+                                           "application/rss+xml")
+        sources = write_sources(tmp_path / "sources.toml", server, ["/feed.xml"])
+        with settings.database(db_url):
+            state = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                          shard="1/1", return_state=True)
+    assert state.is_completed()
+    assert (state.message or "").startswith("1 sources answered; 1 new articles")
+    flow_run = _flow_run(state.state_details.flow_run_id)
+    assert flow_run.name.startswith("cycle shard 1/1, 20")
+    (run,) = _run_rows(db_url)
+    assert run.prefect_flow_run_id == str(flow_run.id) and run.status == "ok"
+    warned = [log for log in _logs(flow_run.id) if log.name == "claimwatch.feeds"]
+    assert warned and server.url("/feed.xml") in warned[0].message
+
+
+def test_shards_called_in_process_run_one_after_another(tmp_path: Path, db_url: str) -> None:
+    with SiteServer() as server:
+        feeds = [f"/feeds/{i}.xml" for i in range(6)]
+        for feed in feeds:
+            server.routes[feed] = Route(rss(feed, server.base_url, []), "application/rss+xml")
+        sources = write_sources(tmp_path / "sources.toml", server, feeds)
+        with settings.database(db_url):
+            state = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), shards=3,
+                          return_state=True)
+        hits = {feed: len(server.hits(feed)) for feed in feeds}
+    assert state.is_completed() and state.message == "3 shards: 1/3, 2/3, 3/3"
+    assert hits == dict.fromkeys(feeds, 1)
+    assert sorted(r.summary["shard"] for r in _run_rows(db_url)) == ["1/3", "2/3", "3/3"]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
 from claimwatch.flows.alerts import config as alert_config
 from claimwatch.flows.alerts import delivery, outbox, policy, views
 from claimwatch.flows.app import cli
@@ -49,8 +50,9 @@ def site() -> Iterator[SiteServer]:
 
 
 def _run(tmp_path: Path, site: SiteServer, db_url: str, alerts: Path) -> dict:
-    return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources_file(tmp_path, site)),
-                 db_url=db_url, alerts_path=str(alerts))
+    with settings.database(db_url):
+        return cycle(claims_path=str(DEFAULT_CLAIMS),
+                     sources_path=str(sources_file(tmp_path, site)), alerts_path=str(alerts))
 
 
 def _alerts(db_url: str) -> list[Alert]:
@@ -192,8 +194,9 @@ def test_new_source_backlog_goes_to_the_digest_not_to_immediate_alerts(
         sources.write_text(text[:text.index("[[pages]]")] if "[[pages]]" in text else text)
         for n in (1, 2):  # round 2 moves claims, but with news older than the feed we added
             demo.set_round(n)
-            result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
-                           db_url=db_url, alerts_path=str(alerts))
+            with settings.database(db_url):
+                result = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                               alerts_path=str(alerts))
     assert result["match"]["developments"], "the demo's round 2 should move a claim"
     rows = [a for a in _alerts(db_url) if a.kind == "development"]
     assert rows and all(a.mode == "digest" and a.reason.startswith("backlog") for a in rows), [
@@ -419,7 +422,8 @@ def test_digest_flow_sends_what_is_owed_without_polling(
     site.requests.clear()
     with SlackStandIn() as stand_in:
         monkeypatch.setenv(SLACK_ENV, stand_in.url)
-        result = digest(alerts_path=str(alerts), db_url=db_url)
+        with settings.database(db_url):
+            result = digest(alerts_path=str(alerts))
     assert site.requests == []  # a digest run polls and reads nothing
     assert result["alerts"]["sent"] >= 1
     texts_sent = [r.payload["text"] for r in stand_in.accepted()]

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from claimwatch.flows import monitor
+from claimwatch.flows import cycle, settings
 from claimwatch.flows.app.demo_site import DemoSite
 from claimwatch.flows.engine import claims as claim_engine
 from claimwatch.flows.engine.claims import ArticleText, Assessment
@@ -69,11 +69,12 @@ def _stored_matches(db_url: str) -> set[tuple[str, str, str]]:
 
 
 def _stages(sources: Path, db_url: str, ahead: bool) -> Any:
-    _run_id, plan = monitor.prepare.fn(str(sources), db_url, False)
-    monitor.poll_feeds.fn(plan.feeds, str(sources), db_url, "")
-    read, answers = monitor.read_articles.fn(plan, str(sources), db_url, "",
-                                             str(DEFAULT_CLAIMS) if ahead else None)
-    return read, monitor.match_claims.fn(str(DEFAULT_CLAIMS), db_url, "", answers)
+    with settings.database(db_url):  # the stages of flows/cycle.py, plainly
+        _run_id, plan = cycle.prepare(str(sources), False)
+        cycle.poll_feeds(plan.feeds, str(sources), "")
+        read, answers = cycle.read_articles(plan, str(sources), "",
+                                            str(DEFAULT_CLAIMS) if ahead else None)
+        return read, cycle.match_claims(str(DEFAULT_CLAIMS), "", answers)
 
 
 @pytest.fixture()

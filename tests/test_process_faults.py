@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from claimwatch.flows import settings
 from claimwatch.flows.monitor import cycle
 from claimwatch.flows.settings import DEFAULT_CLAIMS, PROJECT_ROOT
 from claimwatch.storage.db import engine_for, session
@@ -132,7 +133,8 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _run(sources: Path, db_url: str) -> dict[str, Any]:
-    return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), db_url=db_url)
+    with settings.database(db_url):
+        return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources))
 
 
 @pytest.fixture(scope="module")

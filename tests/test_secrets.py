@@ -1,16 +1,23 @@
-"""Webhook URLs and SMTP passwords never appear in logs, Prefect parameters, artifacts or stored
-results, even when every delivery fails (issue 6 item 7).
+"""Secrets never appear in logs, printed output, Prefect parameters, artifacts or stored results.
 
-Real cycles make a development; a Slack stand-in answers 500, other webhooks point at a host
-that cannot be resolved, a port that is closed or a malformed URL, an Apprise json:// target
-(password and token in its URL) answers 500, and a real SMTP server (STARTTLS + AUTH) refuses
-the password. Then everything a person or a log shipper could read is
-searched for the secrets: log records, the CLI's output, what the Prefect server holds about the
-runs (parameters, task runs, artifacts, logs, its database file) and every column of our database.
+Webhook URLs and SMTP passwords: real cycles make a development; a Slack stand-in answers 500,
+other webhooks point at a host that cannot be resolved, a port that is closed or a malformed URL,
+an Apprise json:// target (password and token in its URL) answers 500, and a real SMTP server
+(STARTTLS + AUTH) refuses the password.
+
+A database password and feed credentials (issue 14 part 1): cycles through the CLI and a
+Prefect server write to a real PostgreSQL database whose URL holds a password (given in
+$CLAIMWATCH_DATABASE_URL and as --db), and poll a feed behind basic auth configured as
+http://user:secret@host/feed.xml, and another such feed that keeps failing.
+
+Then everything a person or a log shipper could read is searched for the secrets: log records,
+the CLI's output, what the Prefect server holds about the runs (parameters, task runs,
+artifacts, logs, its database file) and every column of our database.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -25,18 +32,20 @@ from uuid import UUID
 
 import pytest
 
+from claimwatch.flows import settings
+from claimwatch.flows.fetch.http import fetch, make_client
+from claimwatch.flows.fetch.urls import credentials, without_userinfo
 from claimwatch.flows.monitor import cycle
 from claimwatch.flows.settings import DEFAULT_CLAIMS
-from tests.alert_site import serve_round, sources_file
+from tests import postgres
+from tests.alert_site import FEED, serve_round, sources_file
 from tests.apprise_target import PASSWORD as APPRISE_PASSWORD
 from tests.apprise_target import TOKEN as APPRISE_TOKEN
 from tests.apprise_target import AppriseTarget, Reply
 from tests.conftest import ROOT
-from tests.servers import SiteServer
+from tests.servers import Route, SiteServer, send
 from tests.slack import WEBHOOK_PATH, Answer, SlackStandIn
 from tests.smtp import SMTPStandIn, free_port
-
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
 SLACK_TOKEN = WEBHOOK_PATH.rsplit("/", 1)[-1]  # the secret part of the stand-in's webhook URL
 UNRESOLVABLE_TOKEN = "cw-webhook-token-unresolvable-Zq81"
@@ -180,6 +189,8 @@ def _assert_nowhere(secrets: list[str], db_file: Path, since: datetime, *texts: 
 # ---------------------------------------------------------------- the tests
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_api")
 def test_failed_deliveries_in_process_leak_no_secret(
         tmp_path: Path, db_url: str, site: SiteServer, slack: SlackStandIn, smtp: SMTPStandIn,
         apprise_target: AppriseTarget, monkeypatch: pytest.MonkeyPatch,
@@ -196,9 +207,10 @@ def test_failed_deliveries_in_process_leak_no_secret(
     states = []
     for round_number in (1, 2):
         serve_round(site, round_number)
-        states.append(cycle(claims_path=str(DEFAULT_CLAIMS),
-                            sources_path=str(sources_file(tmp_path, site)), db_url=db_url,
-                            alerts_path=str(alerts), return_state=True))
+        with settings.database(db_url):
+            states.append(cycle(claims_path=str(DEFAULT_CLAIMS),
+                                sources_path=str(sources_file(tmp_path, site)),
+                                alerts_path=str(alerts), return_state=True))
     errors = [repr(s.result(raise_on_failure=False)) for s in states if not s.is_completed()]
     assert errors == []  # a broken channel fails its alerts, never the cycle
     result = states[-1].result()
@@ -217,6 +229,7 @@ def test_failed_deliveries_in_process_leak_no_secret(
                     since, logged, json.dumps(result, default=str))
 
 
+@pytest.mark.slow
 def test_failed_deliveries_through_the_cli_leak_no_secret(
         tmp_path: Path, db_url: str, site: SiteServer, slack: SlackStandIn, smtp: SMTPStandIn,
         apprise_target: AppriseTarget, prefect_api: str) -> None:
@@ -245,3 +258,140 @@ def test_failed_deliveries_through_the_cli_leak_no_secret(
     assert "Apprise (JSON) answered HTTP 500" in output[-1] and len(apprise_target.requests) >= 2
     _assert_nowhere(_secrets(slack, apprise_target), Path(db_url.removeprefix("sqlite:///")),
                     since, *output)
+
+
+# ---------------------------------------------------------------- a database password, feed logins
+
+DB_PASSWORD = "cw-db-password-Kq93x"
+FEED_LOGIN = ("cw-reader", "cw-feed-secret-Jx42")
+PRIVATE_FEED = "/private/world.xml"
+
+
+def test_urls_are_shown_without_their_user_info() -> None:
+    assert without_userinfo("https://u:s3cr@t@host.example:8443/f.xml?a=1") == \
+        "https://host.example:8443/f.xml?a=1"
+    assert without_userinfo("http://[::1:notaport/x") == "http://[::1:notaport/x"  # unparseable
+    assert without_userinfo("ftp://user:pw@files/x") == "ftp://files/x"
+    assert without_userinfo("https://host/a@b") == "https://host/a@b"  # an @ in the path stays
+    assert credentials("https://a%40b:p%3Aw@h/f") == ("https://h/f", ("a@b", "p:w"))
+    assert credentials("https://h/f") == ("https://h/f", None)
+    assert credentials("http://u:p@[::1/x") == ("http://[::1/x", None)
+
+
+def _login_header() -> str:
+    return "Basic " + base64.b64encode(":".join(FEED_LOGIN).encode()).decode()
+
+
+def _behind_login(server: SiteServer, logins: list[str | None]) -> None:
+    """PRIVATE_FEED answers only with the login; ISO-8859-1 bytes in it make claimwatch log a
+    warning naming the feed's URL."""
+    def private(handler: Any) -> None:
+        logins.append(handler.headers.get("Authorization"))
+        if handler.headers.get("Authorization") != _login_header():
+            send(handler, 401, b"login required", "text/plain",
+                 {"WWW-Authenticate": 'Basic realm="feeds"'})
+            return
+        route = server.routes[FEED]
+        assert isinstance(route, Route)
+        send(handler, 200, route.body.replace(b"test feed", b"caf\xe9 feed"),
+             "application/rss+xml")
+    server.routes[PRIVATE_FEED] = private
+
+
+def test_the_login_goes_to_the_feed_and_never_across_a_redirect(site: SiteServer) -> None:
+    logins: list[str | None] = []
+    _behind_login(site, logins)
+    with SiteServer("127.0.0.2") as other:
+        other.routes["/moved.xml"] = lambda h: send(h, 301, b"", "text/plain",
+                                                    {"Location": site.url(PRIVATE_FEED)})
+        limits = settings.FetchLimits()
+        user, password = FEED_LOGIN
+        with make_client(limits, allow_private=True) as client:
+            direct = fetch(client, site.url(PRIVATE_FEED).replace("//", f"//{user}:{password}@"),
+                           max_bytes=limits.max_feed_bytes, deadline_s=10)
+            moved = fetch(client, other.url("/moved.xml").replace("//", f"//{user}:{password}@"),
+                          max_bytes=limits.max_feed_bytes, deadline_s=10)
+    assert direct.status == 200 and b"caf" in direct.body
+    assert direct.url == site.url(PRIVATE_FEED)  # what is kept and shown has no user-info
+    assert moved.error == "HTTP 401"  # the login stayed with the host it was given for
+    assert logins == [_login_header(), None]
+
+
+def _private_sources(folder: Path, site: SiteServer) -> Path:
+    user, password = FEED_LOGIN
+    with_login = site.base_url.replace("//", f"//{user}:{password}@")
+    path = folder / "private-sources.toml"
+    path.write_text("\n".join([
+        "allow_private_networks = true",
+        "[[feeds]]", 'name = "Private wire"', f'url = "{with_login}{PRIVATE_FEED}"',
+        "[[feeds]]", 'name = "Private dead"',
+        f'url = "http://{user}:{password}@127.0.0.1:{free_port()}/feed.xml"', ""]))
+    return path
+
+
+def _postgres_text(url: str) -> tuple[str, str]:
+    """Every row of claimwatch's PostgreSQL database as text: (the sources' own URLs, the rest)."""
+    from sqlalchemy import inspect, text
+
+    from claimwatch.storage.db import engine_for
+
+    engine = engine_for(url)
+    urls, rest = [], []
+    with engine.connect() as conn:
+        for table in inspect(engine).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')).mappings():
+                if table == "source":  # its URL as configured: what the next poll fetches
+                    urls.append(str(row["url"]))
+                    row = {k: v for k, v in row.items() if k != "url"}
+                rest.append(repr(dict(row)))
+    engine.dispose()
+    return "\n".join(urls), "\n".join(rest)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_database_password_and_feed_logins_reach_no_output_prefect_or_column(
+        tmp_path: Path, site: SiteServer, prefect_api: str) -> None:
+    logins: list[str | None] = []
+    _behind_login(site, logins)
+    sources = _private_sources(tmp_path, site)
+    with postgres.fresh_database("claimwatch_secrets") as (user, name):
+        db = postgres.url(user, name).replace(f"//{user}@", f"//{user}:{DB_PASSWORD}@")
+        base = {**os.environ, "PREFECT_API_URL": prefect_api, "CLAIMWATCH_HOME": str(tmp_path),
+                "PREFECT_LOGGING_LEVEL": "DEBUG", "PREFECT_LOGGING_ROOT_LEVEL": "DEBUG",
+                "PREFECT_LOGGING_EXTRA_LOGGERS": "httpx,httpcore"}
+        run = [sys.executable, "-m", "claimwatch.flows.app.cli", "run", "--sources", str(sources),
+               "--alerts", "", "--all"]
+        since = datetime.now(UTC)
+        commands = [  # through Prefect: the password in the environment, then as --db
+            (run, {**base, "CLAIMWATCH_DATABASE_URL": db}),
+            ([*run, "--db", db], base),
+            (run, {**base, "CLAIMWATCH_DATABASE_URL": db}),  # the third failure: a notice
+            ([*run, "--no-prefect"], {**base, "CLAIMWATCH_DATABASE_URL": db}),
+            ([*run[:3], "sources", "--db", db], base),
+            ([*run[:3], "db", "version", "--db", db.replace(":5432", ":notaport")], base),
+        ]
+        output = []
+        for command, env in commands:
+            done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
+                                  timeout=300, check=False)
+            output.append(done.stdout + done.stderr)
+        stored_urls, stored = _postgres_text(postgres.url(user, name))
+    printed = "\n".join(output)
+    assert output[0].count("FAILED Private dead:") == 1 and "new articles: 1" in output[0], printed
+    assert "UNHEALTHY Private dead is failing" in output[2], printed
+    assert "Private wire [feed] " + site.url(PRIVATE_FEED) in output[4], printed
+    assert "not a database URL" in output[5], printed
+    assert _login_header() in logins  # the login was sent, so the feed was read
+    secrets = [DB_PASSWORD, FEED_LOGIN[1], f"{FEED_LOGIN[0]}:"]
+    assert _leaks(printed, secrets) == []
+    held, runs = prefect_text(since)
+    assert runs == 3 and '"sources_path"' in held  # the runs' parameters were read back
+    assert "claimwatch.feeds" in held and site.url(PRIVATE_FEED) in held  # its log was shipped
+    assert "HTTP Request: GET" in held  # and httpx's, which quotes every URL it requests
+    assert _leaks(held, secrets) == [], "a secret reached Prefect"
+    raw = prefect_database_bytes()
+    assert raw and [s for s in secrets if s.encode() in raw] == []
+    assert "UNHEALTHY" not in stored and "unhealthy" in stored  # the run summaries were read
+    assert _leaks(stored, secrets) == [], "a secret is stored outside the sources' own URLs"
+    assert FEED_LOGIN[1] in stored_urls  # kept where the next poll needs it, and only there

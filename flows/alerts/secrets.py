@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefect.blocks.system import Secret
-
 from claimwatch.flows import settings
 from claimwatch.flows.alerts import apprise
 from claimwatch.flows.alerts.policy import AlertsConfig, Channel
@@ -31,6 +29,11 @@ def secret(env_name: str | None, block_name: str | None) -> str | None:
 
 
 def _prefect_secret(name: str) -> str | None:
+    settings.quiet_prefect()  # calm and offline, as in every other place that starts Prefect
+    # Imported only for a channel that names a Secret block: Prefect costs 1.4 s to import,
+    # which a plain `claimwatch run` does not pay (issue 14).
+    from prefect.blocks.system import Secret
+
     try:
         value = Secret.load(name).get()  # type: ignore[union-attr]
     except Exception:

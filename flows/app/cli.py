@@ -64,6 +64,13 @@ def _command(sub: Any, common: argparse.ArgumentParser, name: str, summary: str,
                           epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+def _prefect_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--prefect", action=argparse.BooleanOptionalAction, default=None,
+                         help="run the cycle as a Prefect flow (default: only when "
+                              "$PREFECT_API_URL names a server; --prefect alone starts "
+                              "Prefect's temporary local server)")
+
+
 def _seed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--claims", type=Path, default=settings.DEFAULT_CLAIMS, metavar="FILE",
                         help="the claims to track (default: seeds/claims.toml)")
@@ -81,6 +88,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     run.add_argument("--all", action="store_true",
                      help="poll every enabled source now, even those backing off after errors "
                           "or waiting for their interval")
+    _prefect_flag(run)
     run.add_argument("--alerts", metavar="FILE",  # a str: Path("") would become "."
                      help="alert channels and policy (default: seeds/alerts.toml if present; "
                           "'' turns alerts off)")
@@ -110,6 +118,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                     ["claimwatch demo"],
                     "Three rounds of a fictional site served on 127.0.0.1; its own database\n"
                     "(~/.claimwatch/demo.db), and it never sends alerts.")
+    _prefect_flag(demo)
     demo.set_defaults(func=cmd_demo)
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from claimwatch.flows import settings
+from claimwatch.flows import settings, shards
 from claimwatch.flows.alerts import config as alert_config
 from claimwatch.flows.alerts import delivery, outbox, policy
 from claimwatch.flows.app import demo, runner, serve
@@ -90,10 +90,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     alerts_path = None if args.alerts is None else str(args.alerts)
     config = alert_config.resolve(alerts_path)  # a bad alerts.toml fails here too
     _warn_unmatched_tags(config, load_sources(args.sources).sources, args.sources)
-    with settings.exported("CLAIMWATCH_REPORT_DIR", _report_dir(args.report)):
-        result = runner.run_cycle(args.claims, args.sources, settings.database_url(args.db),
-                                  respect_backoff=not args.all, alerts_path=alerts_path,
-                                  shard=args.shard)
+    try:
+        shards.parse(args.shard)
+    except ValueError as exc:
+        raise UsageError(f"--shard: {exc}") from None
+    # --db travels in this process's environment, never as a (Prefect) parameter.
+    with settings.database(args.db), \
+            settings.exported("CLAIMWATCH_REPORT_DIR", _report_dir(args.report)):
+        result = runner.run_cycle(args.claims, args.sources, respect_backoff=not args.all,
+                                  alerts_path=alerts_path, shard=args.shard, prefect=args.prefect)
         written = settings.report_dir()
     if "busy" in result:  # another cycle holds these sources: nothing done, nothing wrong
         print(result["busy"])
@@ -180,7 +185,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return demo.run_demo(args.db, print)
+    return demo.run_demo(args.db, print, prefect=args.prefect)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -23,10 +23,14 @@ def demo_database(explicit: str | None) -> str:
     return f"sqlite:///{path}"
 
 
-def run_demo(db: str | None, say: Callable[[str], None]) -> int:
-    """Serve each round of the demo site on 127.0.0.1, run a cycle, show what moved."""
+def run_demo(db: str | None, say: Callable[[str], None], prefect: bool | None = None) -> int:
+    """Serve each round of the demo site on 127.0.0.1, run a cycle, show what moved.
+
+    prefect: as `claimwatch run --prefect` (None: through Prefect only when a server is set).
+    """
     db_url = demo_database(db)
-    with tempfile.TemporaryDirectory(prefix="claimwatch-demo-") as tmp, DemoSite() as site:
+    with tempfile.TemporaryDirectory(prefix="claimwatch-demo-") as tmp, DemoSite() as site, \
+            settings.database(db_url):
         sources = Path(tmp) / "sources.toml"
         site.write_sources(sources)
         say(f"Demo site on {site.base_url} ({site.rounds} rounds); database {db_url}")
@@ -34,7 +38,7 @@ def run_demo(db: str | None, say: Callable[[str], None]) -> int:
             site.set_round(n)
             say(f"\n=== Round {n} of {site.rounds} ===")
             # alerts_path="": the demo's fictional news must never reach a real channel.
-            result = run_cycle(settings.DEFAULT_CLAIMS, sources, db_url, alerts_path="")
+            result = run_cycle(settings.DEFAULT_CLAIMS, sources, alerts_path="", prefect=prefect)
             read, matched = result["read"], result["match"]
             say(f"new articles {read['new_articles']}, new versions {read['new_versions']}, "
                 f"matches {matched['matches']}, developments {len(matched['developments'])}")

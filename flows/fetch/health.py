@@ -13,6 +13,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from claimwatch.flows.fetch.urls import without_userinfo
+
 BASE_INTERVAL = timedelta(minutes=15)  # one point of error score delays the next poll this much
 MAX_BACKOFF = timedelta(hours=24)
 HARD_PENALTY = 1.0
@@ -56,7 +58,7 @@ class Notice:
         return f"{self.source} has recovered ({self.reason})."
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "source": self.source, "url": self.url,
+        return {"kind": self.kind, "source": self.source, "url": without_userinfo(self.url),
                 "reason": self.reason, "at": self.at.isoformat(), "key": self.key,
                 "text": self.text()}
 

@@ -19,6 +19,7 @@ import httpx
 
 from claimwatch.flows.fetch import guard
 from claimwatch.flows.fetch.guard import BlockedAddressError, GuardedTransport
+from claimwatch.flows.fetch.urls import credentials, without_userinfo
 from claimwatch.flows.seeds import check_url
 from claimwatch.flows.settings import USER_AGENT, FetchLimits
 
@@ -142,11 +143,12 @@ def _kept(headers: httpx.Headers) -> dict[str, str]:
 
 
 def _one_hop(
-    client: httpx.Client, url: str, headers: Mapping[str, str], max_bytes: int, deadline: float
+    client: httpx.Client, url: str, headers: Mapping[str, str], max_bytes: int, deadline: float,
+    login: tuple[str, str] | None = None,
 ) -> tuple[httpx.Response, bytes]:
     request = client.build_request("GET", url, headers=dict(headers))
     request.extensions["timeout"] = _request_timeout(client, deadline).as_dict()
-    response = client.send(request, stream=True)
+    response = client.send(request, stream=True, auth=httpx.BasicAuth(*login) if login else None)
     try:
         declared = response.headers.get("content-length", "")
         encoded = response.headers.get("content-encoding", "identity").strip().lower()
@@ -178,7 +180,10 @@ def fetch(
 def _fetch_hops(client: httpx.Client, url: str, headers: Mapping[str, str], max_bytes: int,
                 deadline: float, max_redirects: int) -> Fetched:
     seen: set[str] = set()
-    current = url
+    # User-info (https://user:secret@host/feed.xml) becomes basic auth: the URL requested,
+    # logged by httpx and kept in Fetched has none, and the login goes to that origin only.
+    current, login = credentials(url)
+    origin = _origin(current)
     try:
         for _hop in range(max_redirects + 1):
             problem = check_url(current)
@@ -187,10 +192,11 @@ def _fetch_hops(client: httpx.Client, url: str, headers: Mapping[str, str], max_
             if current in seen:
                 return Fetched(current, None, error="redirect loop")
             seen.add(current)
-            response, body = _one_hop(client, current, headers, max_bytes, deadline)
+            response, body = _one_hop(client, current, headers, max_bytes, deadline,
+                                      login if _origin(current) == origin else None)
             status = response.status_code
             if status in REDIRECTS and "location" in response.headers:
-                current = urljoin(current, response.headers["location"])
+                current = without_userinfo(urljoin(current, response.headers["location"]))
                 continue
             return _outcome(current, status, body, response.headers)
         return Fetched(current, None, error=f"more than {max_redirects} redirects")
@@ -206,6 +212,15 @@ def _fetch_hops(client: httpx.Client, url: str, headers: Mapping[str, str], max_
         return Fetched(current, None, error=f"{type(exc).__name__}: {exc}", soft=True)
     except (OSError, zlib.error) as exc:
         return Fetched(current, None, error=f"{type(exc).__name__}: {exc}", soft=True)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _outcome(url: str, status: int, body: bytes, headers: httpx.Headers) -> Fetched:

@@ -12,6 +12,7 @@ from itertools import islice
 from claimwatch.flows.fetch import feeds
 from claimwatch.flows.fetch.feeds import ParsedFeed, ParsedItem
 from claimwatch.flows.fetch.http import Client, HostLimiter, fetch
+from claimwatch.flows.fetch.urls import without_userinfo
 from claimwatch.flows.settings import FetchLimits
 from claimwatch.flows.workers import WorkerPool
 
@@ -88,7 +89,7 @@ def poll_one(client: Client, request: FeedRequest, limits: FetchLimits, now: dat
                 f" ({parsed.skipped} left out)")
         warning = f"{warning}; {note}" if warning else note
     if warning:  # a parse warning is not a failure: keep the entries, say what was odd
-        log.warning("feed %s: %s", request.url, warning)
+        log.warning("feed %s: %s", without_userinfo(request.url), warning)
     return FeedPoll(
         request.source_id, "ok", parsed.items,
         etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only say how a reader arrived; dropping them never changes the page.
 TRACKING_PARAMS = frozenset(
@@ -17,6 +18,30 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# scheme://user:password@ -- up to the last "@" before the path (a password may hold "@" too).
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+
+
+def without_userinfo(url: str) -> str:
+    """The URL as it may be printed, logged or published: no `user:password@`.
+
+    Feeds behind basic auth are configured as https://user:secret@host/feed.xml; the secret
+    is needed to fetch, never to show. Works on any text that starts like a URL, parseable or
+    not, so an error about a malformed URL cannot leak its password either.
+    """
+    return _USERINFO.sub(r"\1", url)
+
+
+def credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """(the URL without user-info, (user, password) or None): what to request and how to log in."""
+    bare = without_userinfo(url)
+    if bare == url:
+        return url, None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparseable: fetching it fails and says so, with no login to send
+        return bare, None
+    return bare, (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 def _is_tracking(name: str) -> bool:
@@ -30,9 +55,8 @@ def canonicalize(url: str) -> str:
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     port = parts.port
+    # No user-info: it is no part of an article's identity, and URLs are shown everywhere.
     netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))

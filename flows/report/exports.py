@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from claimwatch.flows.fetch.urls import without_userinfo
 from claimwatch.flows.report.times import day, from_iso, iso, reported_at, shown
 from claimwatch.flows.seeds import SourceSpec
 from claimwatch.storage import articles as article_rows
@@ -153,7 +154,7 @@ def sources_text(engine: Engine, configured: Sequence[SourceSpec] | None = None)
         out.append(f"{spec.name} [{spec.kind}] {spec.url}")
         out.append(_configured(spec) or "  never polled yet: the next `claimwatch run` polls it")
     for src in rows:
-        out.append(f"{src.name} [{src.kind}] {src.url}")
+        out.append(f"{src.name} [{src.kind}] {without_userinfo(src.url)}")
         note = _configured(specs.get(src.url)) if configured is not None else ""
         if note:
             out.append(note)

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 
 from claimwatch.flows.alerts import outbox
 from claimwatch.flows.cycle import CycleSummary
+from claimwatch.flows.fetch.urls import without_userinfo
 from claimwatch.flows.report.links import claim_url, safe_href
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
@@ -35,23 +36,32 @@ def markdown_rows(developments: Sequence[Mapping[str, Any]], report_url: str | N
     what changed, and each source by outlet. Rows are the dicts flows/monitor.py collects."""
     if not developments:
         return []
-    lines = ["| claim | relation | what changed | sources |", "|---|---|---|---|"]
+    # "found by": the sources (and shards) whose feeds led to the articles, when known: a
+    # shard's run matches whatever is pending, so the finder is not always the run itself.
+    credited = any("found_by" in dev for dev in developments)
+    lines = ["| claim | relation | what changed | sources |" + (" found by |" if credited else ""),
+             "|---|---|---|---|" + ("---|" if credited else "")]
     for dev in developments:
         claim = str(dev["claim"])
-        urls = list(dev.get("urls", []))
+        urls = [without_userinfo(u) for u in dev.get("urls", [])]
         outlets = list(dev.get("outlets", [])) + [None] * len(urls)
         links = ", ".join(md_link(u, o or urlsplit(u).hostname or f"source {i + 1}")
                           for i, (u, o) in enumerate(zip(urls, outlets, strict=False)))
+        finders = ", ".join(md_text(f) for f in dev.get("found_by", [])) or "—"
         lines.append(f"| {md_link(claim_url(claim, report_url), claim)} | {md_text(dev['relation'])}"
-                     f" | {md_text(dev['summary'])} | {links or '—'} |")
+                     f" | {md_text(dev['summary'])} | {links or '—'} |"
+                     + (f" {finders} |" if credited else ""))
     return lines
 
 
 def cycle(summary: CycleSummary) -> str:
     """The run artifact shown in the Prefect UI: counts, developments, failures, alerts."""
     p, r, m = summary.poll, summary.read, summary.match
+    covered = f"shard {summary.shard} of the sources" if summary.shard else "every source"
     lines = [
         f"## claimwatch cycle {summary.run_id}",
+        "",
+        f"This run covered {covered}: {summary.due} due.",
         "",
         "| feeds polled | not modified | sources failed | new articles | new versions | matches"
         " | developments |",
@@ -67,11 +77,12 @@ def cycle(summary: CycleSummary) -> str:
         lines += ["### Developments", "", *markdown_rows(summary.developments)]
     if m.failed:  # a bug in matching, never silent (flows/matching.py)
         lines += ["", "### Matching failed", ""]
-        lines += [f"- {url}: {why}" for url, why in sorted(m.failed.items())]
+        lines += [f"- {md_text(without_userinfo(url))}: {md_text(why)}"
+                  for url, why in sorted(m.failed.items())]
     failed = {**p.failed, **r.failed_pages}
     if failed:
         lines += ["", "### Failed sources", ""]
-        lines += [f"- {name}: {reason}" for name, reason in sorted(failed.items())]
+        lines += [f"- {md_text(name)}: {md_text(reason)}" for name, reason in sorted(failed.items())]
     if summary.alerts is not None:
         lines += ["", "### Alerts", "", *outbox.report(summary.alerts)]
     if p.notices or r.notices:
