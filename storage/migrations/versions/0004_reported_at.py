@@ -5,8 +5,8 @@ A claim's developments are decided in the order things happened, never in fetch 
 version that established it. Existing rows are filled from what is known: a version's article
 publication date, else its fetch time; a development's first sighting.
 
-Revision ID: 0006
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
