@@ -34,6 +34,7 @@ HOMES: Mapping[str, tuple[str, ...]] = {
     "jinja2": ("claimwatch.flows.report.report",),
     "markupsafe": ("claimwatch.flows.report.report",),
     "pydantic_settings": ("claimwatch.flows.settings",),
+    "charset_normalizer": ("claimwatch.flows.fetch.charsets",),
 }
 ENVIRONMENT_HOME = "claimwatch.flows.settings"
 MAX_LINES = 300  # STYLE.md: files mostly under ~300 lines; a longer one says why, up front
