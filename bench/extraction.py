@@ -1,19 +1,22 @@
 """The floor (trafilatura alone, default options) and claimwatch's own extraction, timed and scored.
 
 Both run in a process pool of the same size as the cycle's, over decoded pages held in memory:
-what is measured is extraction and the hand-off to the worker, nothing else.
+what is measured is extraction and the hand-off to the worker, nothing else. claimwatch's
+extraction is also run on its fast path alone (no fallback), so that the cost of falling back
+to trafilatura's default mode on implausible pages stays visible.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import trafilatura
+from trafilatura.utils import load_html
 
 from bench.tree import TreeSampler
 from claimwatch.flows.extract import articles
@@ -22,15 +25,26 @@ from claimwatch.flows.fetch.charsets import decode
 MB = 1024 * 1024
 
 
-def default_text(html: str, url: str) -> str | None:
+# An extractor: (page HTML, URL) -> (text or None, why claimwatch fell back or None).
+Extractor = Callable[[str, str], tuple[str | None, str | None]]
+
+
+def default_text(html: str, url: str) -> tuple[str | None, str | None]:
     """The floor: trafilatura's extract() with its default options."""
-    return trafilatura.extract(html, url=url)
+    return trafilatura.extract(html, url=url), None
 
 
-def claimwatch_text(html: str, url: str) -> str | None:
+def claimwatch_text(html: str, url: str) -> tuple[str | None, str | None]:
     """claimwatch's extraction as the cycle runs it (claimwatch.flows.extract.articles.extract)."""
     found = articles.extract(html, url)
-    return found.text if found else None
+    return (found.text, found.fallback) if found else (None, None)
+
+
+def fast_path_text(html: str, url: str) -> tuple[str | None, str | None]:
+    """claimwatch's fast path alone, never falling back: what the fallback costs and buys."""
+    tree = load_html(html)
+    text = articles.body_text(tree, url, fast=True) if tree is not None else ""
+    return (text if len(text) >= articles.MIN_TEXT_CHARS else None), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +53,15 @@ class ExtractionRun:
     wall_s: float
     peak_rss_mb: float
     texts: tuple[str | None, ...]
+    reasons: tuple[str | None, ...]  # per page: why claimwatch did not believe its fast path
 
     @property
     def pages_per_s(self) -> float:
         return self.pages / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def fallbacks(self) -> int:
+        return sum(1 for reason in self.reasons if reason)
 
 
 def load_pages(paths: Sequence[Path]) -> dict[Path, str]:
@@ -50,16 +69,18 @@ def load_pages(paths: Sequence[Path]) -> dict[Path, str]:
     return {path: decode(path.read_bytes(), "text/html") for path in dict.fromkeys(paths)}
 
 
-def run(fn: Callable[[str, str], str | None], paths: Sequence[Path], html: dict[Path, str],
+def run(fn: Extractor, pages: Sequence[Hashable], html: Mapping[Hashable, str],
         processes: int) -> ExtractionRun:
-    """Extract `paths` (repeats allowed) with `fn` in `processes` workers, warmed up first."""
-    urls = [f"http://127.0.0.1/{path.name}" for path in paths]
+    """Extract `pages` (keys of `html`, repeats allowed) with `fn` in `processes` workers,
+    warmed up first."""
+    urls = [f"http://127.0.0.1/{getattr(page, 'name', page)}" for page in pages]
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
         warm = next(iter(html.values()))
         list(pool.map(fn, [warm] * processes * 2, urls[: processes * 2] or ["http://x/"]))
         with TreeSampler() as tree:
             start = time.perf_counter()
-            texts = tuple(pool.map(fn, (html[p] for p in paths), urls, chunksize=2))
+            found = list(pool.map(fn, (html[p] for p in pages), urls, chunksize=2))
             wall = time.perf_counter() - start
-    return ExtractionRun(len(paths), wall, tree.peak_rss_bytes / MB, texts)
+    return ExtractionRun(len(pages), wall, tree.peak_rss_bytes / MB,
+                         tuple(text for text, _ in found), tuple(why for _, why in found))

@@ -12,6 +12,7 @@ import pytest
 
 from bench import quality
 from bench.__main__ import main
+from bench.layouts import LAYOUTS
 from bench.matching import claim_set
 from bench.site import feed_body, feed_templates
 
@@ -50,12 +51,19 @@ def test_smoke_run_writes_every_figure(corpus: Path, tmp_path: Path,
     output = tmp_path / "latest.json"
     assert main(["--feeds", "2", "--articles", "6", "--processes", "2", "--rss-articles", "0",
                  "--idle-feeds", "4", "--new-entries", "3", "--match-articles", "3",
-                 "--quality-pages", "6", "--no-prefect", "--output", str(output)]) == 0
+                 "--quality-pages", "6", "--layout-pages", "2", "--no-prefect",
+                 "--output", str(output)]) == 0
     result = json.loads(output.read_text())
     assert result["extraction"]["floor"]["pages"] == 6
+    layouts = result["extraction"]["layouts"]
+    assert layouts["pages"] == 12 and set(layouts["by_layout"]) == set(LAYOUTS)
+    assert set(result["extraction"]["lost"]) == {"claimwatch", "fast_path"}
+    assert result["verdicts"]["lost_articles"]["value"] == \
+        len(result["extraction"]["lost"]["claimwatch"]) + len(layouts["lost"]["claimwatch"])
     assert result["end_to_end"]["read"] == 6 and result["end_to_end"]["failed_pages"] == 0
     assert result["unchanged"]["not_modified"] == 4 and result["unchanged"]["read"] == 0
     assert result["new_items"]["new_items"] == 4 * 3
     assert [m["claims"] for m in result["matching"]] == [10, 50, 200]
     assert result["end_to_end"]["peak_rss_mb"] > 0
-    assert "| figure | value | vs floor |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| figure | value | vs floor |" in out and "| lost articles: claimwatch" in out
