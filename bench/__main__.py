@@ -88,6 +88,7 @@ def _extraction(args: argparse.Namespace, pages: list[Path], truth: dict[str, An
         run = extraction.run(fn, truth_pages, html, args.processes)
         texts = dict(zip(truth, run.texts, strict=True))
         out[name] = {"corpus_pages_per_s": round(run.pages_per_s, 2),
+                     "corpus_cpu_ms_per_page": round(run.cpu_ms_per_page, 2),
                      "quality": asdict(quality.score(texts, truth)),
                      "fallbacks": run.fallbacks, "_texts": texts}
     floor_texts = out["floor"]["_texts"]
@@ -119,6 +120,7 @@ def _layouts(args: argparse.Namespace, truth: dict[str, Any]) -> dict[str, Any]:
         scores = [quality.page_score(text or "", truths[page])
                   for page, text in texts[name].items()]
         out[name] = {"pages_per_s": round(run.pages_per_s, 2), "fallbacks": run.fallbacks,
+                     "cpu_ms_per_page": round(run.cpu_ms_per_page, 2),
                      "token_f1": round(sum(scores) / len(scores), 4) if scores else 0.0}
     out["lost"] = {name: quality.lost(texts[name], texts["floor"], truths)
                    for name in ("claimwatch", "fast_path")}

@@ -8,6 +8,8 @@ TARGET_F1 = 0.95
 TARGET_IDLE_S = 10.0
 TARGET_MATCH_MS = 20.0
 TARGET_RSS_MB = 500.0
+LABELS = {"floor": "floor", "claimwatch": "claimwatch",
+          "fast_path": "claimwatch's fast path alone (no fallback)"}
 
 
 def _rate(run: dict[str, Any]) -> float:
@@ -74,7 +76,7 @@ def _extraction_rows(ex: dict[str, Any]) -> list[tuple[str, str, str]]:
     corpus_pages = ex["floor"]["quality"]["aeb_pages"] + ex["floor"]["quality"]["np4k_pages"] \
         + ex["floor"]["quality"]["snippets_pages"]
     lay = ex["layouts"]
-    fast, full = ex["fast_path"]["corpus_pages_per_s"], ex["claimwatch"]["corpus_pages_per_s"]
+    fast, full = ex["fast_path"]["corpus_cpu_ms_per_page"], ex["claimwatch"]["corpus_cpu_ms_per_page"]
     rows = [("lost articles: claimwatch < 0.5 token F1 where the floor >= 0.8, corpus / layouts",
              f"{len(ex['lost']['claimwatch'])} of {corpus_pages} / "
              f"{len(lay['lost']['claimwatch'])} of {lay['pages']}",
@@ -82,12 +84,15 @@ def _extraction_rows(ex: dict[str, Any]) -> list[tuple[str, str, str]]:
              f"{len(lay['lost']['fast_path'])}"),
             ("  pages that fell back to trafilatura's default mode: corpus / layouts",
              f"{ex['claimwatch']['fallbacks']} / {lay['claimwatch']['fallbacks']}",
-             f"cost on the corpus: {1 - full / fast:.1%} of the fast path's speed" if fast else "")]
+             f"cost on the corpus: {full - fast:+.1f} ms CPU a page ({full / fast - 1:+.0%})"
+             if fast else "")]
+    labels = {**LABELS, "fast_path": "fast path alone"}
     for name in ("floor", "claimwatch", "fast_path"):
-        rows.append((f"synthesized layouts, {lay['pages']} pages: {name} token F1, speed",
-                     f"{lay[name]['token_f1']:.3f}, {lay[name]['pages_per_s']:.1f} pages/s",
-                     f"{lay[name]['pages_per_s'] / lay['floor']['pages_per_s']:.2f}x floor"
-                     if lay["floor"]["pages_per_s"] else ""))
+        cpu, floor_cpu = lay[name]["cpu_ms_per_page"], lay["floor"]["cpu_ms_per_page"]
+        rows.append((f"synthesized layouts, {lay['pages']} pages: {labels[name]} token F1, "
+                     "speed, CPU a page",
+                     f"{lay[name]['token_f1']:.3f}, {lay[name]['pages_per_s']:.1f} pages/s, "
+                     f"{cpu:.1f} ms", f"{floor_cpu / cpu:.2f}x floor (CPU)" if cpu else ""))
     for layout, counts in lay["by_layout"].items():
         rows.append((f"  layout {layout}: lost (claimwatch / fast path), fallbacks",
                      f"{counts['lost_claimwatch']} / {counts['lost_fast_path']}, "
@@ -121,15 +126,14 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
          f"{floor:.1f} pages/s", "1.00x floor"),
         ("floor: peak RSS (workers included)", f"{floor_rss:.0f} MB", "1.00x floor RSS"),
     ]
-    labels = {"floor": "floor", "claimwatch": "claimwatch",
-              "fast_path": "claimwatch's fast path alone (no fallback)"}
-    for name in (n for n in labels if n in ex):
-        q = ex[name]["quality"]
-        out.append((f"{labels[name]} extraction alone, 310 corpus pages",
-                    f"{ex[name]['corpus_pages_per_s']:.1f} pages/s",
+    for name in (n for n in LABELS if n in ex):
+        q, cpu = ex[name]["quality"], ex[name].get("corpus_cpu_ms_per_page")
+        out.append((f"{LABELS[name]} extraction alone, 310 corpus pages",
+                    f"{ex[name]['corpus_pages_per_s']:.1f} pages/s"
+                    + (f", {cpu:.1f} ms CPU a page" if cpu else ""),
                     f"{ex[name]['corpus_pages_per_s'] / ex['floor']['corpus_pages_per_s']:.2f}x"
                     " floor"))
-        out.append((f"{labels[name]} quality: token F1 (AEB) / np4k / snippet F1",
+        out.append((f"{LABELS[name]} quality: token F1 (AEB) / np4k / snippet F1",
                     f"{q['full_text_f1_aeb']:.3f} / {q['full_text_f1_np4k']:.3f} / "
                     f"{q['snippets_f1']:.3f}", ""))
     out += _extraction_rows(ex)
