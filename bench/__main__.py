@@ -31,7 +31,7 @@ import time  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import extraction, fixed_cost, matching, quality, site  # noqa: E402
+from bench import extraction, fixed_cost, layouts, matching, quality, site  # noqa: E402
 from bench.table import render_table, verdicts  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -55,6 +55,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         help="score extraction on the first N truth pages only (0: all 310)")
     parser.add_argument("--fixed-repeats", type=int, default=3,
                         help="runs of each fixed-cost figure (a cycle with nothing due)")
+    parser.add_argument("--layout-pages", type=int, default=40,
+                        help="annotated articles rendered in each synthesized layout "
+                             f"({', '.join(layouts.LAYOUTS)})")
     parser.add_argument("--no-prefect", action="store_true",
                         help="skip the runs through Prefect's temporary server")
     parser.add_argument("--quick", action="store_true", help="small sizes: about a minute")
@@ -62,7 +65,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.feeds, args.articles, args.rss_articles = 20, 200, 0
-        args.idle_feeds, args.match_articles = 200, 30
+        args.idle_feeds, args.match_articles, args.layout_pages = 200, 30, 8
     return args
 
 
@@ -70,24 +73,66 @@ def _say(what: str) -> None:
     print(f"bench: {what}", file=sys.stderr, flush=True)
 
 
+EXTRACTORS = (("floor", extraction.default_text), ("claimwatch", extraction.claimwatch_text),
+              ("fast_path", extraction.fast_path_text))
+
+
 def _extraction(args: argparse.Namespace, pages: list[Path], truth: dict[str, Any],
                 corpus: Path, e2e_pages: list[Path]) -> dict[str, Any]:
     html = extraction.load_pages(pages)
+    layout_truth = truth
     if args.quality_pages:
         truth = dict(list(truth.items())[: args.quality_pages])
     truth_pages = [corpus / p for p in truth]
     out: dict[str, Any] = {}
-    for name, fn in (("floor", extraction.default_text), ("claimwatch", extraction.claimwatch_text)):
+    for name, fn in EXTRACTORS:
         _say(f"{name} extraction and quality over {len(truth_pages)} corpus pages")
         run = extraction.run(fn, truth_pages, html, args.processes)
         texts = dict(zip(truth, run.texts, strict=True))
         out[name] = {"corpus_pages_per_s": round(run.pages_per_s, 2),
-                     "quality": asdict(quality.score(texts, truth)), "_texts": texts}
+                     "corpus_cpu_ms_per_page": round(run.cpu_ms_per_page, 2),
+                     "quality": asdict(quality.score(texts, truth)),
+                     "fallbacks": run.fallbacks, "_texts": texts}
+    floor_texts = out["floor"]["_texts"]
+    out["lost"] = {name: quality.lost(out[name]["_texts"], floor_texts, truth)
+                   for name in ("claimwatch", "fast_path")}
+    out["layouts"] = _layouts(args, layout_truth)
     _say(f"floor over the cycle's {len(e2e_pages)} pages")
     floor = extraction.run(extraction.default_text, e2e_pages, html, args.processes)
     out["floor"].update(pages=floor.pages, wall_s=round(floor.wall_s, 3),
                         pages_per_s=round(floor.pages_per_s, 2),
                         peak_rss_mb=round(floor.peak_rss_mb, 1))
+    out["fast_path"].pop("_texts")
+    return out
+
+
+def _layouts(args: argparse.Namespace, truth: dict[str, Any]) -> dict[str, Any]:
+    """The corpus's annotated articles in the layouts that cost fast extraction whole articles
+    (bench/layouts.py): quality, speed and lost articles of the floor, claimwatch and its fast
+    path, overall and per layout."""
+    built = layouts.pages(truth, args.layout_pages)
+    html = {page.name: page.html for page in built}
+    truths = {page.name: {"kind": "full_text", "articleBody": page.truth} for page in built}
+    names = [page.name for page in built]
+    _say(f"extraction over {len(built)} synthesized pages ({args.layout_pages} per layout)")
+    runs = {name: extraction.run(fn, names, html, args.processes) for name, fn in EXTRACTORS}
+    texts = {name: dict(zip(names, run.texts, strict=True)) for name, run in runs.items()}
+    out: dict[str, Any] = {"pages": len(built), "per_layout": args.layout_pages}
+    for name, run in runs.items():
+        scores = [quality.page_score(text or "", truths[page])
+                  for page, text in texts[name].items()]
+        out[name] = {"pages_per_s": round(run.pages_per_s, 2), "fallbacks": run.fallbacks,
+                     "cpu_ms_per_page": round(run.cpu_ms_per_page, 2),
+                     "token_f1": round(sum(scores) / len(scores), 4) if scores else 0.0}
+    out["lost"] = {name: quality.lost(texts[name], texts["floor"], truths)
+                   for name in ("claimwatch", "fast_path")}
+    reasons = dict(zip(names, runs["claimwatch"].reasons, strict=True))
+    out["by_layout"] = {
+        layout: {"pages": sum(1 for p in built if p.layout == layout),
+                 "fallbacks": sum(1 for p in built if p.layout == layout and reasons[p.name]),
+                 **{f"lost_{name}": sum(1 for page in lost if page.startswith(layout + "/"))
+                    for name, lost in out["lost"].items()}}
+        for layout in layouts.LAYOUTS}
     return out
 
 

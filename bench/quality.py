@@ -17,6 +17,8 @@ from pathlib import Path
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 SPACE = re.compile(r"\s+")
+LOST_BELOW = 0.5  # an article is lost when claimwatch's text scores under this...
+FLOOR_READS = 0.8  # ...on a page where trafilatura's default mode scores at least this
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,24 @@ def snippet_counts(extracted: str, truth: Mapping[str, object]) -> tuple[int, in
     tp = sum(1 for s in with_ if s and s in text)
     fp = sum(1 for s in without if s and s in text)
     return tp, fp, len([s for s in with_ if s]) - tp
+
+
+def page_score(extracted: str, truth: Mapping[str, object]) -> float:
+    """One page's score: token F1 against the article body, or for a page whose truth is
+    fragments (kind `snippets`), the F1 of its fragment counts."""
+    if str(truth["kind"]).startswith("full_text"):
+        return token_f1(extracted, str(truth.get("articleBody") or ""))
+    tp, fp, fn = snippet_counts(extracted, truth)
+    return 2 * tp / (2 * tp + fp + fn) if tp else float(not (fp or fn))
+
+
+def lost(texts: Mapping[str, str | None], floor: Mapping[str, str | None],
+         truth: Mapping[str, Mapping[str, object]]) -> list[str]:
+    """Pages whose article claimwatch lost: its text scores under LOST_BELOW where the floor's
+    (trafilatura's default mode) scores FLOOR_READS or more."""
+    return [page for page, record in truth.items() if page in texts and page in floor
+            and page_score(floor[page] or "", record) >= FLOOR_READS
+            and page_score(texts[page] or "", record) < LOST_BELOW]
 
 
 def load_truth(corpus: Path) -> dict[str, dict[str, object]]:

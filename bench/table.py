@@ -9,6 +9,8 @@ TARGET_IDLE_S = 10.0
 TARGET_MATCH_MS = 20.0
 TARGET_RSS_MB = 500.0
 TARGET_FIXED_S = 3.0  # a `claimwatch run` with nothing due, wall time, quiet machine (issue 14)
+LABELS = {"floor": "floor", "claimwatch": "claimwatch",
+          "fast_path": "claimwatch's fast path alone (no fallback)"}
 
 
 def _rate(run: dict[str, Any]) -> float:
@@ -39,6 +41,10 @@ def verdicts(r: dict[str, Any]) -> dict[str, Any]:
                                       "met": _rate(e2e) >= floor}
     f1 = r["extraction"]["claimwatch"]["quality"]["full_text_f1_aeb"]
     out["quality_token_f1"] = {"value": f1, "target": f">= {TARGET_F1}", "met": f1 >= TARGET_F1}
+    lost = lost_articles(r["extraction"])
+    if lost is not None:
+        out["lost_articles"] = {"value": lost, "target": "0 (corpus and synthesized layouts)",
+                                "met": lost == 0}
     unchanged = r.get("unchanged_prefect") or r.get("unchanged")  # as production runs it
     if unchanged:
         wall = unchanged["wall_s"]
@@ -59,6 +65,44 @@ def verdicts(r: dict[str, Any]) -> dict[str, Any]:
         out["peak_rss_mb"] = {"value": rss, "articles": r["big"]["read"],
                               "target": f"<= {TARGET_RSS_MB}", "met": rss <= TARGET_RSS_MB}
     return out
+
+
+def lost_articles(ex: dict[str, Any], name: str = "claimwatch") -> int | None:
+    """Pages of the corpus and of the synthesized layouts where `name` lost the article."""
+    if "lost" not in ex:
+        return None
+    return len(ex["lost"][name]) + len(ex.get("layouts", {}).get("lost", {}).get(name, []))
+
+
+def _extraction_rows(ex: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Lost articles, the fallback's cost and the synthesized layouts, beside the floor."""
+    if "lost" not in ex:
+        return []
+    corpus_pages = ex["floor"]["quality"]["aeb_pages"] + ex["floor"]["quality"]["np4k_pages"] \
+        + ex["floor"]["quality"]["snippets_pages"]
+    lay = ex["layouts"]
+    fast, full = ex["fast_path"]["corpus_cpu_ms_per_page"], ex["claimwatch"]["corpus_cpu_ms_per_page"]
+    rows = [("lost articles: claimwatch < 0.5 token F1 where the floor >= 0.8, corpus / layouts",
+             f"{len(ex['lost']['claimwatch'])} of {corpus_pages} / "
+             f"{len(lay['lost']['claimwatch'])} of {lay['pages']}",
+             f"fast path alone: {len(ex['lost']['fast_path'])} / "
+             f"{len(lay['lost']['fast_path'])}"),
+            ("  pages that fell back to trafilatura's default mode: corpus / layouts",
+             f"{ex['claimwatch']['fallbacks']} / {lay['claimwatch']['fallbacks']}",
+             f"cost on the corpus: {full - fast:+.1f} ms CPU a page ({full / fast - 1:+.0%})"
+             if fast else "")]
+    labels = {**LABELS, "fast_path": "fast path alone"}
+    for name in ("floor", "claimwatch", "fast_path"):
+        cpu, floor_cpu = lay[name]["cpu_ms_per_page"], lay["floor"]["cpu_ms_per_page"]
+        rows.append((f"synthesized layouts, {lay['pages']} pages: {labels[name]} token F1, "
+                     "speed, CPU a page",
+                     f"{lay[name]['token_f1']:.3f}, {lay[name]['pages_per_s']:.1f} pages/s, "
+                     f"{cpu:.1f} ms", f"{floor_cpu / cpu:.2f}x floor (CPU)" if cpu else ""))
+    for layout, counts in lay["by_layout"].items():
+        rows.append((f"  layout {layout}: lost (claimwatch / fast path), fallbacks",
+                     f"{counts['lost_claimwatch']} / {counts['lost_fast_path']}, "
+                     f"{counts['fallbacks']} of {counts['pages']}", ""))
+    return rows
 
 
 def _cycle_rows(name: str, run: dict[str, Any], floor: float, floor_rss: float
@@ -111,15 +155,17 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
          f"{floor:.1f} pages/s", "1.00x floor"),
         ("floor: peak RSS (workers included)", f"{floor_rss:.0f} MB", "1.00x floor RSS"),
     ]
-    for name in ("floor", "claimwatch"):
-        q = ex[name]["quality"]
-        out.append((f"{name} extraction alone, 310 corpus pages",
-                    f"{ex[name]['corpus_pages_per_s']:.1f} pages/s",
+    for name in (n for n in LABELS if n in ex):
+        q, cpu = ex[name]["quality"], ex[name].get("corpus_cpu_ms_per_page")
+        out.append((f"{LABELS[name]} extraction alone, 310 corpus pages",
+                    f"{ex[name]['corpus_pages_per_s']:.1f} pages/s"
+                    + (f", {cpu:.1f} ms CPU a page" if cpu else ""),
                     f"{ex[name]['corpus_pages_per_s'] / ex['floor']['corpus_pages_per_s']:.2f}x"
                     " floor"))
-        out.append((f"{name} quality: token F1 (AEB) / np4k / snippet F1",
+        out.append((f"{LABELS[name]} quality: token F1 (AEB) / np4k / snippet F1",
                     f"{q['full_text_f1_aeb']:.3f} / {q['full_text_f1_np4k']:.3f} / "
                     f"{q['snippets_f1']:.3f}", ""))
+    out += _extraction_rows(ex)
     if "end_to_end" in r:
         out += _cycle_rows("end-to-end (direct)", r["end_to_end"], floor, floor_rss)
     if "end_to_end_prefect" in r:

@@ -28,7 +28,7 @@ def article_ids_by_url(s: Session, urls: Iterable[str]) -> dict[str, int]:
     for start in range(0, len(urls), CHUNK):
         query = sa_select(col(Article.url), col(Article.id)).where(
             col(Article.url).in_(urls[start:start + CHUNK]))
-        found.update(s.execute(query).tuples().all())
+        found.update((url, article_id) for url, article_id in s.execute(query).all())
     return found
 
 

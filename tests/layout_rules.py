@@ -45,6 +45,7 @@ HOMES: Mapping[str, tuple[str, ...]] = {
     "tomlkit": ("claimwatch.flows.seeds",),  # sources.toml written keeping its comments
     # The Apprise channel kind: its sender, which also keeps Apprise's logs (they hold URLs).
     "apprise": ("claimwatch.flows.alerts.apprise",),
+    "charset_normalizer": ("claimwatch.flows.fetch.charsets",),
 }
 ENVIRONMENT_HOME = "claimwatch.flows.settings"
 MAX_LINES = 300  # STYLE.md: files mostly under ~300 lines; a longer one says why, up front

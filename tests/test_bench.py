@@ -12,6 +12,7 @@ import pytest
 
 from bench import quality
 from bench.__main__ import main
+from bench.layouts import LAYOUTS
 from bench.matching import claim_set
 from bench.site import feed_body, feed_templates
 
@@ -50,10 +51,15 @@ def test_smoke_run_writes_every_figure(corpus: Path, tmp_path: Path,
     output = tmp_path / "latest.json"
     assert main(["--feeds", "2", "--articles", "6", "--processes", "2", "--rss-articles", "0",
                  "--idle-feeds", "4", "--new-entries", "3", "--match-articles", "3",
-                 "--quality-pages", "6", "--fixed-repeats", "1", "--no-prefect",
+                 "--quality-pages", "6", "--fixed-repeats", "1", "--layout-pages", "2", "--no-prefect",
                  "--output", str(output)]) == 0
     result = json.loads(output.read_text())
     assert result["extraction"]["floor"]["pages"] == 6
+    layouts = result["extraction"]["layouts"]
+    assert layouts["pages"] == 12 and set(layouts["by_layout"]) == set(LAYOUTS)
+    assert set(result["extraction"]["lost"]) == {"claimwatch", "fast_path"}
+    assert result["verdicts"]["lost_articles"]["value"] == \
+        len(result["extraction"]["lost"]["claimwatch"]) + len(layouts["lost"]["claimwatch"])
     assert result["end_to_end"]["read"] == 6 and result["end_to_end"]["failed_pages"] == 0
     assert result["unchanged"]["not_modified"] == 4 and result["unchanged"]["read"] == 0
     assert result["new_items"]["new_items"] == 4 * 3
@@ -61,4 +67,5 @@ def test_smoke_run_writes_every_figure(corpus: Path, tmp_path: Path,
     assert result["end_to_end"]["peak_rss_mb"] > 0
     assert result["fixed_cost"]["claimwatch_run"]["wall_s"] > 0
     assert "fixed_cost_s" in result["verdicts"]
-    assert "| figure | value | vs floor |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| figure | value | vs floor |" in out and "| lost articles: claimwatch" in out

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import httpx
 import pytest
 from sqlmodel import select
@@ -114,6 +116,31 @@ def test_lying_http_charset_loses_to_the_documents_own_declaration(
 def test_declared_legacy_charsets_decode(corpus: Path, name: str, title: str) -> None:
     parsed = _parse((corpus / "feeds" / name).read_bytes())
     assert parsed.error is None and parsed.items[0].title.startswith(title)
+
+
+# Revisions as stored before feedparser's deprecated `updated` -> `published` stand-in was
+# spelled out (computed by the code of commit 85c1ca0): a changed revision re-reads the page.
+@pytest.mark.corpus
+@pytest.mark.parametrize(("name", "revision", "dates"), [
+    # Atom, <updated> 00:54:20 and <published> 00:54:17: the entry's own updated date counts
+    ("nnw_DaringFireball.atom", "d3049c3b8da304d0ab57cd3a", {"updated", "published"}),
+    # RSS with only <pubDate>: its `updated` was the stand-in, the published date
+    ("miniflux_large_rss.xml", "0e12c4f75603f1cb49ce9e03", {"published"}),
+])
+def test_entry_revisions_do_not_change_without_feedparsers_updated_fallback(
+        corpus: Path, name: str, revision: str, dates: set[str]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # the stand-in warns when used
+        parsed = _parse((corpus / "feeds" / name).read_bytes())
+    assert parsed.items[0].revision == revision
+    entry = feedparser.parse((corpus / "feeds" / name).read_bytes()).entries[0]
+    assert {k for k in ("updated", "published") if dict.__contains__(entry, k)} == dates
+
+
+def test_an_entry_whose_date_changes_gets_a_new_revision() -> None:
+    first, second = (_parse(_rss(_item_xml("Talks", f"{BASE}a", "g1", date))).items[0].revision
+                     for date in ("Sun, 25 Jan 2026 10:00:00 GMT", "Mon, 26 Jan 2026 09:00:00 GMT"))
+    assert first != second
 
 
 @pytest.mark.corpus

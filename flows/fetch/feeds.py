@@ -41,9 +41,16 @@ class ParsedFeed:
     title: str = ""  # the feed's own title (`sources add` names a source after it)
 
 
+def _own(entry: Any, name: str, default: Any = None) -> Any:
+    """The entry's own field, without feedparser's deprecated stand-in: reading `updated` or
+    `updated_parsed` of an entry that has none returns its `published` one and warns (the
+    stand-in "will be removed in a future version of feedparser")."""
+    return dict.get(entry, name, default)
+
+
 def _when(entry: Any, now: datetime) -> datetime | None:
     for name in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(name)
+        parsed = _own(entry, name)
         if parsed:
             moment = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
             # A date far in the future is a publisher's mistake; treat it as unknown.
@@ -65,9 +72,12 @@ def _link(entry: Any, base: str) -> str | None:
 
 
 def _revision(entry: Any) -> str:
-    parts = [
-        str(entry.get(k, "")) for k in ("title", "updated", "published", "summary", "link")
-    ]
+    # `updated` stands in for itself, else for `published`, as feedparser's deprecated fallback
+    # had it when every stored revision was made: spelled out, no revision changes (a changed
+    # revision re-reads the entry's page) when feedparser drops the fallback.
+    updated = _own(entry, "updated", _own(entry, "published", ""))
+    parts = [str(entry.get("title", "")), str(updated), str(entry.get("published", "")),
+             str(entry.get("summary", "")), str(entry.get("link", ""))]
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
