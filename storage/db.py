@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, create_engine
 
 import claimwatch.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -39,12 +39,17 @@ def _sqlite_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def connect(url: str) -> Engine:
-    """Create an engine; a SQLite file's folder is created, other URLs are used as given."""
+def _parsed(url: str) -> URL:
+    """The URL parsed, or a DatabaseError that shows it without its password."""
     try:
-        parsed = make_url(url)
+        return make_url(url)
     except Exception as exc:
         raise DatabaseError(f"not a database URL: {redact(url)!r} ({exc})") from None
+
+
+def connect(url: str) -> Engine:
+    """Create an engine; a SQLite file's folder is created, other URLs are used as given."""
+    parsed = _parsed(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -64,10 +69,7 @@ def missing_file(url: str) -> Path | None:
     """The SQLite file a URL names when that file does not exist; None when it does, or when
     the URL is not a SQLite file (a server database exists or fails to connect on its own).
     Commands that only read call this first, so a mistyped path creates nothing."""
-    try:
-        parsed = make_url(url)
-    except Exception as exc:
-        raise DatabaseError(f"not a database URL: {url!r} ({exc})") from None
+    parsed = _parsed(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     path = Path(parsed.database).expanduser()
