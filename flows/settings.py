@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated
@@ -209,26 +209,14 @@ def worker_directory() -> Path:
     return chosen
 
 
-@contextmanager
-def database(url: str | None) -> Iterator[None]:
-    """$CLAIMWATCH_DATABASE_URL set to `url` for a block (None: left as it is), then restored.
+def database(url: str | None) -> AbstractContextManager[None]:
+    """$CLAIMWATCH_DATABASE_URL set to `url` for a block (None or "": left as it is), then
+    restored.
 
     How `--db` reaches the stages: they read the URL where they need it, so it never travels
     as a parameter that Prefect would record and show.
     """
-    if not url:
-        yield
-        return
-    name = PREFIX + "DATABASE_URL"
-    before = os.environ.get(name)
-    os.environ[name] = url
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
+    return exported(PREFIX + "DATABASE_URL", url or None)
 
 
 def export(name: str, value: str) -> None:

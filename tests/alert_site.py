@@ -9,7 +9,14 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlmodel import select
+
+from claimwatch.flows import settings
+from claimwatch.flows.settings import DEFAULT_CLAIMS
+from claimwatch.storage.db import engine_for, session
+from claimwatch.storage.models import Alert
 from tests.servers import FeedEntry, Route, SiteServer, rss
 from tests.sites import fixture_page, write_sources
 
@@ -60,3 +67,18 @@ def alerts_file(folder: Path, slack_env: str | None = None, smtp_port: int | Non
     path = folder / "alerts.toml"
     path.write_text("\n".join(lines))
     return path
+
+
+def run_cycle(sources: Path, db_url: str, alerts: Path) -> dict[str, Any]:
+    """One cycle through Prefect over the seed claims; the database is never a flow parameter."""
+    from claimwatch.flows.monitor import cycle  # Prefect: only the tests that run a cycle pay it
+
+    with settings.database(db_url):
+        return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources),
+                     alerts_path=str(alerts))
+
+
+def alert_rows(db_url: str) -> list[Alert]:
+    """Every outbox row, oldest first."""
+    with session(engine_for(db_url)) as s:
+        return list(s.exec(select(Alert).order_by(Alert.id)).all())

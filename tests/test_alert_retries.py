@@ -11,17 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
 
-from claimwatch.flows import settings
 from claimwatch.flows.alerts import config as alert_config
 from claimwatch.flows.alerts import delivery
 from claimwatch.flows.app import cli
-from claimwatch.flows.monitor import cycle
-from claimwatch.flows.settings import DEFAULT_CLAIMS
 from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Alert, ClaimRecord, Development
-from tests.alert_site import alerts_file, serve_round, sources_file
+from tests.alert_site import alert_rows, alerts_file, run_cycle, serve_round, sources_file
 from tests.servers import SiteServer
 from tests.slack import WEBHOOK_PATH, Answer, SlackStandIn
 from tests.smtp import SMTPStandIn, free_port
@@ -45,14 +41,11 @@ def site() -> Iterator[SiteServer]:
 
 
 def _run(tmp_path: Path, site: SiteServer, db_url: str, alerts: Path) -> dict:
-    with settings.database(db_url):  # the database is never a flow parameter
-        return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources_file(tmp_path, site)),
-                     alerts_path=str(alerts))
+    return run_cycle(sources_file(tmp_path, site), db_url, alerts)
 
 
 def _rows(db_url: str) -> list[Alert]:
-    with session(engine_for(db_url)) as s:
-        return list(s.exec(select(Alert).order_by(Alert.id)).all())
+    return alert_rows(db_url)
 
 
 def _development_rows(db_url: str) -> list[Alert]:

@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
 
-from claimwatch.flows import settings
 from claimwatch.flows.alerts import apprise
 from claimwatch.flows.alerts import config as alert_config
 from claimwatch.flows.alerts import secrets as alert_secrets
@@ -23,11 +21,9 @@ from claimwatch.flows.alerts.config import AlertsConfigError
 from claimwatch.flows.alerts.policy import Channel
 from claimwatch.flows.alerts.secrets import Credentials
 from claimwatch.flows.app import cli
-from claimwatch.flows.monitor import cycle
 from claimwatch.flows.settings import DEFAULT_CLAIMS
-from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Alert
-from tests.alert_site import serve_round, sources_file
+from tests.alert_site import alert_rows, run_cycle, serve_round, sources_file
 from tests.apprise_target import PASSWORD, TOKEN, AppriseTarget, Reply
 from tests.conftest import ROOT
 from tests.servers import SiteServer
@@ -173,14 +169,11 @@ def site() -> Iterator[SiteServer]:
 
 
 def _run(tmp_path: Path, site: SiteServer, db_url: str, alerts: Path) -> dict:
-    with settings.database(db_url):  # the database is never a flow parameter
-        return cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources_file(tmp_path, site)),
-                     alerts_path=str(alerts))
+    return run_cycle(sources_file(tmp_path, site), db_url, alerts)
 
 
 def _rows(db_url: str) -> list[Alert]:
-    with session(engine_for(db_url)) as s:
-        return list(s.exec(select(Alert).order_by(Alert.id)).all())
+    return alert_rows(db_url)
 
 
 @pytest.mark.slow

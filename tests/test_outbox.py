@@ -25,7 +25,7 @@ from claimwatch.flows.monitor import cycle
 from claimwatch.flows.settings import DEFAULT_CLAIMS
 from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Alert, ClaimRecord, Development, Match
-from tests.alert_site import alerts_file, serve_round, sources_file
+from tests.alert_site import alerts_file, run_cycle, serve_round, sources_file
 from tests.conftest import ROOT
 from tests.servers import SiteServer
 from tests.slack import Answer, SlackStandIn, texts
@@ -50,9 +50,7 @@ def site() -> Iterator[SiteServer]:
 
 
 def _run(tmp_path: Path, site: SiteServer, db_url: str, alerts: Path) -> dict:
-    with settings.database(db_url):
-        return cycle(claims_path=str(DEFAULT_CLAIMS),
-                     sources_path=str(sources_file(tmp_path, site)), alerts_path=str(alerts))
+    return run_cycle(sources_file(tmp_path, site), db_url, alerts)
 
 
 def _alerts(db_url: str) -> list[Alert]:
