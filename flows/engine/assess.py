@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from claimwatch.flows.engine import findings, knowledge
 from claimwatch.flows.engine.findings import Finding
@@ -71,7 +72,8 @@ class _Hit:
 
 def assess_one(p: Profile, sentences: Sequence[Sentence], published: datetime | None
                ) -> Assessment | None:
-    hits = [_hit(p, s) for s in sentences]
+    gate = _gate(p.anchors)
+    hits = [_hit(p, s, gate) for s in sentences]
     named = frozenset().union(*(h.anchors for h in hits)) if hits else frozenset()
     actors = {a.name for a in p.anchors if not a.place}
     if actors and named and not named & actors:
@@ -98,21 +100,39 @@ def assess_one(p: Profile, sentences: Sequence[Sentence], published: datetime | 
                       tuple(found), denial, texts)
 
 
-def _hit(p: Profile, s: Sentence) -> _Hit:
-    named = [a for a in p.anchors if _names(a, s)]
+@lru_cache(maxsize=1024)
+def _gate(anchors: tuple[Anchor, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """One search for any of the anchors' forms, lowercase and cased: a sentence it finds
+    nothing in names none of them, so the exact per-anchor test is skipped (speed only)."""
+    def either(forms: list[str]) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, forms)) if forms else "(?!)")
+    return (either([f for a in anchors for f in a.forms]),
+            either([f for a in anchors for f in a.cased]))
+
+
+def _hit(p: Profile, s: Sentence, gate: tuple[re.Pattern[str], re.Pattern[str]]) -> _Hit:
+    # Called for every (claim, sentence) pair, so cheap C-level tests go first each time (most
+    # pairs share nothing); sums keep the profile's order, so scores are exactly as before.
+    named = [a for a in p.anchors if _names(a, s)] \
+        if gate[0].search(s.lower) or gate[1].search(s.text) else []
     anchors = frozenset(a.name for a in named)
-    topic = sum(w for word, w in p.topic.items() if word in s.lemmas)
-    topic += sum(w for phrase, w in p.phrases.items() if _whole(phrase, s.lower))
+    lemmas, lowered = s.lemmas, s.lower
+    topic = 0 if p.topic.keys().isdisjoint(lemmas) else \
+        sum(w for word, w in p.topic.items() if word in lemmas)
+    topic += sum(w for phrase, w in p.phrases.items()
+                 if phrase in lowered and _whole(phrase, lowered))
     own = sum(1 for f in findings.figures_in(s.norm) if findings.slot_for(p, f, s) is not None)
     return _Hit(s, anchors, sum(a.weight for a in named), topic, own,
-                bool(p.event_nouns & s.lemmas))
+                not p.event_nouns.isdisjoint(lemmas))
 
 
 def _names(a: Anchor, s: Sentence) -> bool:
     lowered = s.lower
-    if any(_whole(form, lowered) for form in a.forms):
-        return True
-    return any(_whole(form, s.text) for form in a.cased)
+    for form in a.forms:
+        if form in lowered and _whole(form, lowered):
+            return True
+    text = s.text
+    return any(form in text and _whole(form, text) for form in a.cased)
 
 
 def _whole(phrase: str, text: str) -> bool:

@@ -99,7 +99,7 @@ NEAR = 12  # words between a status word and the thing it is about ("the vote wa
 def _subject_positions(p: Profile, s: Sentence) -> list[int]:
     """Word positions of what the claim is about in the sentence: its event nouns ("vote",
     "bill", "strike") and its names."""
-    positions = [i for i, w in enumerate(s.norm.split()) if _word_lemma(w) in p.event_nouns]
+    positions = [i for i, w in enumerate(_word_lemmas(s.norm)) if w in p.event_nouns]
     lowered = s.norm
     for a in p.anchors:
         if a.place:
@@ -111,8 +111,14 @@ def _subject_positions(p: Profile, s: Sentence) -> list[int]:
     return positions
 
 
-def _word_lemma(word: str) -> str:
-    return lemma(re.sub(r"[^a-z'-]", "", word))
+_NOT_WORD = re.compile(r"[^a-z'-]")
+
+
+@lru_cache(maxsize=4096)
+def _word_lemmas(norm: str) -> tuple[str, ...]:
+    """The lemma of each space-separated word of a sentence, by position; read once for all
+    the claims the sentence is weighed against."""
+    return tuple(lemma(_NOT_WORD.sub("", word)) for word in norm.split())
 
 
 def _near(s: Sentence, at: int, positions: list[int]) -> bool:
@@ -127,7 +133,7 @@ def _statuses(p: Profile, s: Sentence) -> list[Finding]:
         return []
     # The sentence's one event noun is its subject however long the clause between them is
     # ("the meeting ... that had been planned for May 4 in Riga has been postponed").
-    nouns = [i for i, w in enumerate(s.norm.split()) if _word_lemma(w) in p.event_nouns]
+    nouns = [i for i, w in enumerate(_word_lemmas(s.norm)) if w in p.event_nouns]
     out: list[tuple[bool, Finding]] = []
     for status in lex.statuses_for(p.kind):
         if status.name == "denied":
@@ -331,7 +337,7 @@ def denies(p: Profile, s: Sentence, topic: float, own_figures: int) -> bool:
     if topic < 0.5 and not own_figures:
         return False  # a denial of something else the sentence names ("dismissed that package")
     positions = _subject_positions(p, s) + [
-        i for i, w in enumerate(s.norm.split()) if _word_lemma(w) in p.topic]
+        i for i, w in enumerate(_word_lemmas(s.norm)) if w in p.topic]
     for m in lexicon.get().denial.finditer(s.norm):
         if _near(s, m.start(), positions) and not _negated(s, m.start()) \
                 and not _clause_hedged(s, m.start()):
