@@ -81,7 +81,7 @@ def _context(norm: str, start: int, end: int) -> tuple[tuple[str, ...], tuple[st
 
 def figures(norm: str) -> tuple[Figure, ...]:
     """Every figure in a number-normalized lowercase sentence, left to right."""
-    if not any(ch.isdigit() for ch in norm) and " half " not in f" {norm} " and "third" not in norm \
+    if not any(map(str.isdigit, norm)) and " half " not in f" {norm} " and "third" not in norm \
             and "quarter" not in norm:
         return ()
     found: list[Figure] = []
