@@ -92,7 +92,8 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str,
     progress.start("polling feeds", len(requests))
     # Feeds are parsed in the extraction pool; its workers start only if a feed has changed.
     with make_client(limits, _allow_private(sources_path)) as client, \
-            WorkerPool(settings.extract_workers() if len(requests) > 4 else 1) as pool:
+            WorkerPool(settings.extract_workers() if len(requests) > 4 else 1,
+                       knowledge_folder=settings.cache_dir()) as pool:
         for poll in poll_all(client, requests, limits, now,
                              on_done=lambda _p: progress.advance("polling feeds"),
                              parse=parse_in(pool)):
@@ -123,7 +124,8 @@ def read_articles(plan: PollPlan, sources_path: str, alerts_path: str | None = N
     progress = reporter()
     progress.start("reading articles", len(requests))
     with make_client(limits, _allow_private(sources_path)) as client, \
-            WorkerPool(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
+            WorkerPool(settings.extract_workers() if len(requests) > 4 else 1,
+                       knowledge_folder=settings.cache_dir()) as extractor:
         # One transaction per batch of what is ready (stages/reads.py: the writer bounds the cycle)
         for batch in batches(read_all(client, requests, limits, extractor, ahead)):
             store_reads(engine, batch, now, summary, alerts)
@@ -144,7 +146,7 @@ def match_claims(claims_path: str, alerts_path: str | None = None,
     with db.session(engine) as s:
         records.sync_claims(s, claims, datetime.now(UTC))
     # The extraction pool again: claims.match runs there, decisions stay in this one thread.
-    with WorkerPool(settings.extract_workers()) as pool:
+    with WorkerPool(settings.extract_workers(), knowledge_folder=settings.cache_dir()) as pool:
         return match_pending(engine, claims, datetime.now(UTC), alert_config.resolve(alerts_path),
                              pool, ahead)
 

