@@ -122,12 +122,15 @@ def _fan_out(count: int, parameters: dict[str, Any]) -> State[Any]:
     """One flow run per shard. Under a deployment each is a run of that deployment, taken by
     whichever worker is free; called in-process, the shards run here one after another."""
     logger, deployment_id, me = get_run_logger(), runtime.deployment.id, runtime.flow_run.id
-    started = []
+    started, failed = [], []
     for k in range(1, count + 1):
         shard = {**parameters, "shard": f"{k}/{count}", "shards": None}
         if deployment_id is None:
-            outcome(cycle(**shard, return_state=True))
+            # Every shard runs, whatever became of the one before; the parent fails if any did.
+            state = cycle(**shard, return_state=True)
             started.append(f"{k}/{count}")
+            if not state.is_completed():
+                failed.append(f"{k}/{count}: {state.message or state.type.value.lower()}")
             continue
         # Not waited for: a parent holding a worker slot while its shards queue for one can
         # starve a pool whose workers take one run each. The key makes a retry start none twice.
@@ -137,6 +140,9 @@ def _fan_out(count: int, parameters: dict[str, Any]) -> State[Any]:
             idempotency_key=f"{me}-shard-{k}-of-{count}")
         logger.info("started shard %s/%s as flow run %r (%s)", k, count, child.name, child.id)
         started.append(f"{k}/{count} ({child.name})")
+    if failed:
+        return Failed(message=f"{len(failed)} of {count} shards failed: {'; '.join(failed)}",
+                      data={"shards": started, "failed": failed})
     return Completed(message=f"{count} shards: {', '.join(started)}",
                      data={"shards": started})
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from claimwatch.flows import settings
+from claimwatch.flows import settings, shards
 from claimwatch.flows.cycle import EverySourceFailed
 from claimwatch.flows.monitor import cycle, outcome
 from claimwatch.flows.settings import DEFAULT_CLAIMS
@@ -206,4 +206,24 @@ def test_shards_called_in_process_run_one_after_another(tmp_path: Path, db_url: 
         hits = {feed: len(server.hits(feed)) for feed in feeds}
     assert state.is_completed() and state.message == "3 shards: 1/3, 2/3, 3/3"
     assert hits == dict.fromkeys(feeds, 1)
+    assert sorted(r.summary["shard"] for r in _run_rows(db_url)) == ["1/3", "2/3", "3/3"]
+
+
+def test_a_shard_that_failed_fails_the_in_process_parent_after_every_shard_ran(
+        tmp_path: Path, db_url: str) -> None:
+    with SiteServer() as server:
+        feeds = [f"/feeds/{i}.xml" for i in range(9)]
+        gone = [f for f in feeds if shards.of(server.url(f), 3) == 1]  # no route: 404
+        for feed in feeds:
+            if feed not in gone:
+                server.routes[feed] = Route(rss(feed, server.base_url, []), "application/rss+xml")
+        sources = write_sources(tmp_path / "sources.toml", server, feeds)
+        with settings.database(db_url):
+            state = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), shards=3,
+                          return_state=True)
+        hits = {feed: len(server.hits(feed)) for feed in feeds}
+    assert gone and len(gone) < len(feeds)  # shard 1 has feeds, and the others have some
+    assert state.is_failed()
+    assert (state.message or "").startswith("1 of 3 shards failed: 1/3: every source failed")
+    assert hits == dict.fromkeys(feeds, 1)  # shards 2 and 3 still ran after shard 1 failed
     assert sorted(r.summary["shard"] for r in _run_rows(db_url)) == ["1/3", "2/3", "3/3"]
