@@ -112,16 +112,21 @@ def store_items(s: Session, source_id: int, parsed: Sequence[ParsedItem], now: d
     return len(insert_missing(s, list(fresh.values()), ("source_id", "key"))), changed
 
 
-def pend_pages(s: Session, page_source_ids: Iterable[int], now: datetime) -> None:
-    """A watched page is read every cycle: its single item is made pending."""
-    for source_id in page_source_ids:
-        page = source(s, source_id)
+def page_urls(s: Session, page_source_ids: Iterable[int]) -> dict[int, str]:
+    """Watched pages' URLs as configured (a login included), by source id."""
+    return {source_id: source(s, source_id).url for source_id in page_source_ids}
+
+
+def pend_pages(s: Session, item_urls: Mapping[int, str], now: datetime) -> None:
+    """A watched page is read every cycle: its single item, with this URL, is made pending."""
+    for source_id, url in item_urls.items():
         item = items_by_key(s, source_id, [PAGE_ITEM_KEY]).get(PAGE_ITEM_KEY)
         if item is None:
-            add_unless_present(s, Item(source_id=source_id, key=PAGE_ITEM_KEY, url=page.url,
-                                       title=page.name, first_seen_at=now), ("source_id", "key"))
+            add_unless_present(s, Item(source_id=source_id, key=PAGE_ITEM_KEY, url=url,
+                                       title=source(s, source_id).name, first_seen_at=now),
+                               ("source_id", "key"))
         else:
-            item.pending, item.url = True, page.url
+            item.pending, item.url = True, url
     s.flush()
 
 

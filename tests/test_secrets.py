@@ -32,7 +32,9 @@ from uuid import UUID
 
 import pytest
 
+from claimwatch.flows import cycle as plain
 from claimwatch.flows import settings
+from claimwatch.flows.app.runner import summary_text
 from claimwatch.flows.fetch.http import fetch, make_client
 from claimwatch.flows.fetch.urls import credentials, without_userinfo
 from claimwatch.flows.monitor import cycle
@@ -44,6 +46,7 @@ from tests.apprise_target import TOKEN as APPRISE_TOKEN
 from tests.apprise_target import AppriseTarget, Reply
 from tests.conftest import ROOT
 from tests.servers import Route, SiteServer, send
+from tests.sites import fixture_page
 from tests.slack import WEBHOOK_PATH, Answer, SlackStandIn
 from tests.smtp import SMTPStandIn, free_port
 
@@ -315,6 +318,39 @@ def test_the_login_goes_to_the_feed_and_never_across_a_redirect(site: SiteServer
     assert direct.url == site.url(PRIVATE_FEED)  # what is kept and shown has no user-info
     assert moved.error == "HTTP 401"  # the login stayed with the host it was given for
     assert logins == [_login_header(), None]
+
+
+PRIVATE_PAGE = "/private/briefing.html"
+
+
+def test_a_watched_page_behind_a_login_is_read_and_its_login_stays_out_of_sight(
+        tmp_path: Path, site: SiteServer) -> None:
+    logins: list[str | None] = []
+
+    def private(handler: Any) -> None:
+        logins.append(handler.headers.get("Authorization"))
+        if handler.headers.get("Authorization") != _login_header():
+            send(handler, 401, b"login required", "text/plain",
+                 {"WWW-Authenticate": 'Basic realm="pages"'})
+            return
+        send(handler, 200, fixture_page("schedule", "Talks set for Abu Dhabi", "2026-01-26",
+                                        site.url(PRIVATE_PAGE)), "text/html; charset=utf-8")
+    site.routes[PRIVATE_PAGE] = private
+    user, password = FEED_LOGIN
+    sources = tmp_path / "sources.toml"
+    sources.write_text("allow_private_networks = true\n[[pages]]\nname = \"Private briefing\"\n"
+                       f'url = "{site.base_url.replace("//", f"//{user}:{password}@")}'
+                       f'{PRIVATE_PAGE}"\n')
+    db = tmp_path / "claimwatch.db"
+    with settings.database(f"sqlite:///{db}"):
+        result = plain.run(plain.PLAIN, str(DEFAULT_CLAIMS), str(sources), alerts_path="")
+    printed = summary_text(result)
+    assert logins == [_login_header()], printed  # the login went with the page's request
+    assert "watched pages read: 1  failed: 0" in printed and "new articles: 1" in printed, printed
+    assert _leaks(printed, [password, f"{user}:"]) == []
+    stored = database_text(db)
+    assert stored.count(password) == 1  # the source's own URL, which the next cycle fetches
+    assert site.url(PRIVATE_PAGE) in stored  # the item and the article: without the login
 
 
 def _private_sources(folder: Path, site: SiteServer) -> Path:

@@ -17,7 +17,7 @@ from claimwatch.flows.alerts.policy import AlertsConfig
 from claimwatch.flows.extract import duplicates
 from claimwatch.flows.extract.articles import ExtractedArticle
 from claimwatch.flows.fetch.reading import ReadRequest, ReadResult
-from claimwatch.flows.fetch.urls import canonicalize, resolve_canonical
+from claimwatch.flows.fetch.urls import canonicalize, credentials, resolve_canonical, without_userinfo
 from claimwatch.flows.stages.polls import note_health, record_failure, record_success
 from claimwatch.storage import articles, inserts, sources
 from claimwatch.storage.db import Engine, Session, session
@@ -50,7 +50,11 @@ def plan_reads(engine: Engine, source_ids: Sequence[int], page_source_ids: Seque
     entries made 10,000 ORM rows and 10,000 queries here, before the first page was fetched.
     """
     with session(engine) as s:
-        sources.pend_pages(s, page_source_ids, now)
+        pages = sources.page_urls(s, page_source_ids)
+        # A watched page behind a login: its item keeps the URL without it (items are shown
+        # and exported); the request gets it back, from the source's own URL.
+        sources.pend_pages(s, {i: without_userinfo(url) for i, url in pages.items()}, now)
+        logins = {canonicalize(url): url for url in pages.values() if credentials(url)[1]}
         rows = [(item_id, canonicalize(url), linked) for item_id, url, linked
                 in sources.pending_items(s, [*source_ids, *page_source_ids])]
         # The same article through another link needs no fetch: the item points at it.
@@ -64,7 +68,7 @@ def plan_reads(engine: Engine, source_ids: Sequence[int], page_source_ids: Seque
                 by_url.setdefault(url, []).append(item_id)
         for article_id, item_ids in found.items():
             sources.link_items(s, item_ids, article_id)
-    return [ReadRequest(url, tuple(ids)) for url, ids in by_url.items()]
+    return [ReadRequest(logins.get(url, url), tuple(ids)) for url, ids in by_url.items()]
 
 
 def _fingerprint(extracted: ExtractedArticle) -> int:
@@ -161,7 +165,7 @@ def _store_result(s: Session, result: ReadResult, article_id: int | None,
     summary.read += 1
     if result.error or article_id is None:
         error = result.error or "no article text found"
-        summary.failed[result.request.url] = error
+        summary.failed[without_userinfo(result.request.url)] = error
         for item, source in pairs:
             item.fetch_error, item.read_attempts = error, item.read_attempts + 1
             item.pending = item.read_attempts < MAX_READ_ATTEMPTS and "timed out" in error
