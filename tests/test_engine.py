@@ -108,6 +108,24 @@ def test_a_figure_moves_the_claim_when_its_value_changes() -> None:
     assert _one("The Central Bank of Ruritania left its policy rate at 3.5%.", RATE)[0] == "confirms"
 
 
+CREWS = Claim("ferry-crews", "The Baltic Ferry Union says 2,400 crew members will join the strike.",
+              ("ferry strike",), {"members": "2400"})
+
+
+def _members(text: str) -> str | None:
+    found = engine.match(ArticleText("https://news.example/c", "", text, NOW), (CREWS,),
+                         {CREWS.id: dict(CREWS.facts)})
+    return next((dict(m.facts).get("members") for m in found), None)
+
+
+def test_a_count_belongs_to_the_noun_it_counts_and_a_names_number_is_no_count() -> None:
+    assert _members("Some 2,600 crew members of the Baltic Ferry Union joined the strike.") == "2600"
+    assert _members("The crew members who joined the Baltic Ferry Union strike have sailed "
+                    "for 26 years.") is None  # years, not members
+    assert _members("Baltic Ferry Union Local 2600 said its crew members will join the "
+                    "strike.") is None  # the branch's name, not a count
+
+
 def test_a_denial_contradicts() -> None:
     got, _ = _one("Ruritania's finance ministry denied that any bill to raise the sugar levy to 12% "
                   "exists.", LEVY)

@@ -199,8 +199,11 @@ def slot_for(p: Profile, f: figures.Figure, s: Sentence) -> Slot | None:
         return None
     if f.kind == "vote" and len(candidates) == 1:
         return candidates[0]  # a tally is a tally: the claim's one vote slot
-    if f.kind == "count" and f.after:  # a count is of the noun right after it ("45,000 dockworkers")
-        near = {lemma(w) for w in f.after[:2]} | {lemma(w) for w in f.before[-2:]}
+    if f.kind == "count" and _identifier(f, s):
+        return None  # a name's number ("Local 333", "Section 122", "Flight 1282"), not a count
+    if f.kind == "count" and _RIGHT_BEFORE_A_WORD.match(s.norm, f.end):
+        # a count is of the noun right after it ("45,000 dockworkers", "for nine years")
+        near = {lemma(w) for w in f.after[:2]}
     else:  # or, ending a clause, of what the clause counts ("members ... at some 47,000")
         near = {lemma(w) for w in (*f.before[-6:], *f.after[:4])}
     scored = [(len(slot.nouns & near), slot) for slot in candidates]
@@ -210,6 +213,26 @@ def slot_for(p: Profile, f: figures.Figure, s: Sentence) -> Slot | None:
     alone = [slot for slot in candidates if slot.figure is not None
              and figures.same_number(f.value, slot.figure.value, f.approx)]
     return alone[0] if len(candidates) == 1 and alone else None
+
+
+_RIGHT_BEFORE_A_WORD = re.compile(r" +[a-z]")
+# A number right after a capitalized word names something; months and weekdays date it instead.
+_NAMED_NUMBER = re.compile(r"(?<![.!?] )\b([A-Z][A-Za-z]+) (\d{1,6})\b(?![,.:/-]?\d)")
+_NOT_NAMES = {"january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun",
+              "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday",
+              "thursday", "friday", "saturday", "sunday", "about", "some", "nearly", "almost",
+              "around", "over", "under", "just", "only", "all", "the", "and", "of", "at", "by"}
+
+
+@lru_cache(maxsize=4096)
+def _named_numbers(text: str) -> frozenset[int]:
+    return frozenset(int(m.group(2)) for m in _NAMED_NUMBER.finditer(text)
+                     if m.start(1) > 0 and m.group(1).lower() not in _NOT_NAMES)
+
+
+def _identifier(f: figures.Figure, s: Sentence) -> bool:
+    return not f.approx and f.value.is_integer() and int(f.value) in _named_numbers(s.text)
 
 
 def _fits(slot: Slot, f: figures.Figure) -> bool:
