@@ -55,6 +55,7 @@ def test_sentences_keep_abbreviations_together() -> None:
     ("The committee voted seven votes to two.", "vote", "7-2"),
     ("MPs backed it by 330 votes to 275.", "vote", "330-275"),
     ("roughly half of all imports", "percent", "50%"),
+    ("It raised the rate by a quarter of a percentage point to 5.5%.", "percent", "5.5%"),
 ])
 def test_figures_are_typed_and_normalized(text: str, kind: str, value: str) -> None:
     found = [f for f in figures.figures(digits(text).lower()) if f.kind == kind]
@@ -124,6 +125,12 @@ def test_a_count_belongs_to_the_noun_it_counts_and_a_names_number_is_no_count() 
                     "for 26 years.") is None  # years, not members
     assert _members("Baltic Ferry Union Local 2600 said its crew members will join the "
                     "strike.") is None  # the branch's name, not a count
+
+
+def test_a_figure_is_tied_to_its_noun_across_a_long_clause() -> None:
+    got = _one("The Central Bank of Ruritania cut its policy rate by a quarter of a percentage "
+               "point to 3.25% on Thursday.", RATE)
+    assert got[0] == "updates" and (got[1]["status"], got[1]["rate"]) == ("cut", "3.25%")
 
 
 def test_a_denial_contradicts() -> None:

@@ -20,7 +20,9 @@ _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b|pct\b)(?!\
 _FRACTIONS = {"half": 50.0, "a third": 100 / 3, "one third": 100 / 3, "a quarter": 25.0,
               "two thirds": 200 / 3, "two-thirds": 200 / 3, "three quarters": 75.0,
               "three-quarters": 75.0}
-_FRACTION = re.compile(r"\b(" + "|".join(re.escape(f) for f in _FRACTIONS) + r")\s+(?:of|the)\b")
+# "a quarter of the vote" is a share; "a quarter of a (percentage) point" is the size of a move.
+_FRACTION = re.compile(r"\b(" + "|".join(re.escape(f) for f in _FRACTIONS) + r")\s+(?:of|the)\b"
+                       r"(?!\s+an?\s+(?:percentage\s+|basis\s+)?points?\b)")
 _VOTE = re.compile(r"(?<![\d.,/-])(\d{1,3})\s*(?:-|–|—|to|votes?\s+to)\s*(\d{1,3})(?:\s*(?:-|–)\s*(\d{1,3}))?"
                    r"(?![\d%/-]|\.\d)")
 _VOTE_CONTEXT = re.compile(r"\b(?:vot\w*|ballots?|majority|split|margin|ruled|ruling|decision|verdict"
@@ -40,7 +42,7 @@ class Figure:
     start: int
     end: int
     approx: bool
-    before: tuple[str, ...]  # up to six words before, nearest last
+    before: tuple[str, ...]  # up to ten words before, nearest last
     after: tuple[str, ...]  # up to six words after
     word: str = ""  # the unit word money was read from ("pounds"): a count of pounds, maybe
 
@@ -74,7 +76,7 @@ def _plain(value: float) -> str:
 
 
 def _context(norm: str, start: int, end: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    before = tuple(_WORD.findall(norm[max(0, start - 80):start]))[-6:]
+    before = tuple(_WORD.findall(norm[max(0, start - 120):start]))[-10:]
     after = tuple(_WORD.findall(norm[end:end + 80]))[:6]
     return before, after
 

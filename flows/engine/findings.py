@@ -205,7 +205,7 @@ def slot_for(p: Profile, f: figures.Figure, s: Sentence) -> Slot | None:
         # a count is of the noun right after it ("45,000 dockworkers", "for nine years")
         near = {lemma(w) for w in f.after[:2]}
     else:  # or, ending a clause, of what the clause counts ("members ... at some 47,000")
-        near = {lemma(w) for w in (*f.before[-6:], *f.after[:4])}
+        near = {lemma(w) for w in (*f.before[-10:], *f.after[:4])}
     scored = [(len(slot.nouns & near), slot) for slot in candidates]
     best = max(scored, key=lambda t: t[0])
     if best[0] > 0:
