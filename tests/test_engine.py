@@ -133,6 +133,15 @@ def test_a_figure_is_tied_to_its_noun_across_a_long_clause() -> None:
     assert got[0] == "updates" and (got[1]["status"], got[1]["rate"]) == ("cut", "3.25%")
 
 
+def test_a_tally_reported_is_the_vote_held() -> None:
+    vote = Claim("levy-vote", "Ruritania's parliament will hold its vote on the sugar levy bill "
+                 "on March 20.", ("sugar levy",), {"status": "scheduled", "date": "2031-03-20"})
+    found = engine.match(ArticleText("https://news.example/v", "", "Ruritania's parliament "
+                                     "gave the sugar levy bill its vote by 201 votes to 87.", NOW),
+                         (vote,), {vote.id: dict(vote.facts)})
+    assert [(m.relation, dict(m.facts).get("status")) for m in found] == [("updates", "held")]
+
+
 def test_a_denial_contradicts() -> None:
     got, _ = _one("Ruritania's finance ministry denied that any bill to raise the sugar levy to 12% "
                   "exists.", LEVY)

@@ -51,6 +51,8 @@ def read(p: Profile, s: Sentence, published: datetime | None, coverage: float = 
     held on May 3", read for a claim about the second).
     """
     out = list(_statuses(p, s))
+    if not any(f.slot == "status" for f in out):
+        out += _tally_held(p, s)
     if p.kind == "statement" and coverage >= RESTATES:
         status = p.claim.facts.get("status", "stated")
         at = max(0, len(s.norm) // 2)
@@ -63,6 +65,19 @@ def read(p: Profile, s: Sentence, published: datetime | None, coverage: float = 
     if not anchored:
         out = [f for f in out if f.slot in given or f.slot == "status"]
     return out
+
+
+_VOTING = frozenset({"vote", "ballot", "reading", "referendum", "division", "poll"})
+
+
+def _tally_held(p: Profile, s: Sentence) -> list[Finding]:
+    """A vote's tally reported is the vote held ("gave the bill a second reading by 330 votes
+    to 275"), for a claim about a vote that names no status of its own in the sentence."""
+    if p.kind != "event" or p.slot("status") is None or not (p.event_nouns & _VOTING & s.lemmas):
+        return []
+    tallies = [f for f in figures_in(s.norm) if f.kind == "vote"]
+    return [Finding("status", "held", s.index, False, _clause_hedged(s, f.start))
+            for f in tallies[:1]]
 
 
 _REPORTED_CLAIM = re.compile(r"^\W*(?:claim|rumou?r|the claim|what was claimed|allegation)\s*:")
