@@ -142,6 +142,27 @@ def test_a_tally_reported_is_the_vote_held() -> None:
     assert [(m.relation, dict(m.facts).get("status")) for m in found] == [("updates", "held")]
 
 
+def _statement(claim: Claim, text: str) -> str:
+    found = engine.match(ArticleText("https://news.example/s", "", text, NOW), (claim,),
+                         {claim.id: dict(claim.facts)})
+    return found[0].relation if found else "none"
+
+
+def test_a_statement_restated_under_a_negation_it_lacks_is_contradicted() -> None:
+    exports = Claim("ruritania-exports", "Ruritania dominates global exports of refined sugar.",
+                    ("refined sugar",), {"status": "stated"})
+    assert _statement(exports, "Ruritania dominates global exports of refined sugar, traders "
+                               "said.") == "confirms"
+    assert _statement(exports, "Ruritania does not dominate global exports of refined sugar, "
+                               "traders said.") == "contradicts"
+    closures = Claim("no-closures", "Kaleva Foods says no stores will close after the merger.",
+                     ("store closures",), {"status": "stated"})
+    assert _statement(closures, "Kaleva Foods repeated that no stores will close after the "
+                                "merger.") == "confirms"  # the statement's own negation
+    assert _statement(closures, "Kaleva Foods admitted that some stores will close after the "
+                                "merger.") == "contradicts"
+
+
 def test_a_denial_contradicts() -> None:
     got, _ = _one("Ruritania's finance ministry denied that any bill to raise the sugar levy to 12% "
                   "exists.", LEVY)

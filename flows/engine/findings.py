@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from claimwatch.flows.engine import dates, figures, knowledge, lexicon
 from claimwatch.flows.engine.profile import Profile, Slot
-from claimwatch.flows.engine.text import Sentence, lemma
+from claimwatch.flows.engine.text import Sentence, lemma, sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,8 @@ def read(p: Profile, s: Sentence, published: datetime | None, coverage: float = 
     if p.kind == "statement" and coverage >= RESTATES:
         status = p.claim.facts.get("status", "stated")
         at = max(0, len(s.norm) // 2)
-        out.append(Finding("status", status, s.index, False, _clause_hedged(s, at)))
+        out.append(Finding("status", status, s.index, _restated_negated(p, s),
+                           _clause_hedged(s, at)))
     out += _figures(p, s)
     out += _dates(p, s, published)
     out += _places(p, s)
@@ -65,6 +66,27 @@ def read(p: Profile, s: Sentence, published: datetime | None, coverage: float = 
     if not anchored:
         out = [f for f in out if f.slot in given or f.slot == "status"]
     return out
+
+
+def _restated_negated(p: Profile, s: Sentence) -> bool:
+    """A statement restated under a negation its own words do not have ("China does not
+    dominate ...", "saw no reason for optimism"), or without one they have ("some stores will
+    close" against "no stores will close"): read at the first of the statement's words."""
+    words = _word_lemmas(s.norm)
+    names = {w for a in p.anchors for form in a.forms for w in form.split()}
+    first = next((i for i, w in enumerate(words) if w in p.statement_lemmas and w not in names
+                  and s.norm.split()[i] not in names), None)
+    if first is None:
+        return False
+    own = sentence(-2, p.claim.statement)
+    mine = next((i for i, w in enumerate(_word_lemmas(own.norm)) if w == words[first]), None)
+    said = _negated(s, _offset(s.norm, first))
+    return said != (mine is not None and _negated(own, _offset(own.norm, mine)))
+
+
+def _offset(norm: str, word: int) -> int:
+    """Character offset of the word-th space-separated word."""
+    return sum(len(w) + 1 for w in norm.split()[:word])
 
 
 _VOTING = frozenset({"vote", "ballot", "reading", "referendum", "division", "poll"})
