@@ -194,26 +194,13 @@ def test_a_run_is_named_logged_and_recorded_with_its_flow_run(tmp_path: Path, db
     assert warned and server.url("/feed.xml") in warned[0].message
 
 
-def test_shards_called_in_process_run_one_after_another(tmp_path: Path, db_url: str) -> None:
+def _sharded(tmp_path: Path, db_url: str, count: int, failing_shard: int | None = None
+             ) -> tuple[Any, dict[str, int], list[str]]:
+    """A cycle in three shards, called in-process, over `count` feeds; the feeds of
+    `failing_shard` have no route (404). Its state, the hits per feed, and the failing feeds."""
     with SiteServer() as server:
-        feeds = [f"/feeds/{i}.xml" for i in range(6)]
-        for feed in feeds:
-            server.routes[feed] = Route(rss(feed, server.base_url, []), "application/rss+xml")
-        sources = write_sources(tmp_path / "sources.toml", server, feeds)
-        with settings.database(db_url):
-            state = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), shards=3,
-                          return_state=True)
-        hits = {feed: len(server.hits(feed)) for feed in feeds}
-    assert state.is_completed() and state.message == "3 shards: 1/3, 2/3, 3/3"
-    assert hits == dict.fromkeys(feeds, 1)
-    assert sorted(r.summary["shard"] for r in _run_rows(db_url)) == ["1/3", "2/3", "3/3"]
-
-
-def test_a_shard_that_failed_fails_the_in_process_parent_after_every_shard_ran(
-        tmp_path: Path, db_url: str) -> None:
-    with SiteServer() as server:
-        feeds = [f"/feeds/{i}.xml" for i in range(9)]
-        gone = [f for f in feeds if shards.of(server.url(f), 3) == 1]  # no route: 404
+        feeds = [f"/feeds/{i}.xml" for i in range(count)]
+        gone = [f for f in feeds if shards.of(server.url(f), 3) == failing_shard]
         for feed in feeds:
             if feed not in gone:
                 server.routes[feed] = Route(rss(feed, server.base_url, []), "application/rss+xml")
@@ -221,9 +208,21 @@ def test_a_shard_that_failed_fails_the_in_process_parent_after_every_shard_ran(
         with settings.database(db_url):
             state = cycle(claims_path=str(DEFAULT_CLAIMS), sources_path=str(sources), shards=3,
                           return_state=True)
-        hits = {feed: len(server.hits(feed)) for feed in feeds}
-    assert gone and len(gone) < len(feeds)  # shard 1 has feeds, and the others have some
+        return state, {feed: len(server.hits(feed)) for feed in feeds}, gone
+
+
+def test_shards_called_in_process_run_one_after_another(tmp_path: Path, db_url: str) -> None:
+    state, hits, _ = _sharded(tmp_path, db_url, 6)
+    assert state.is_completed() and state.message == "3 shards: 1/3, 2/3, 3/3"
+    assert hits == dict.fromkeys(hits, 1)
+    assert sorted(r.summary["shard"] for r in _run_rows(db_url)) == ["1/3", "2/3", "3/3"]
+
+
+def test_a_shard_that_failed_fails_the_in_process_parent_after_every_shard_ran(
+        tmp_path: Path, db_url: str) -> None:
+    state, hits, gone = _sharded(tmp_path, db_url, 9, failing_shard=1)
+    assert gone and len(gone) < len(hits)  # shard 1 has feeds, and the others have some
     assert state.is_failed()
     assert (state.message or "").startswith("1 of 3 shards failed: 1/3: every source failed")
-    assert hits == dict.fromkeys(feeds, 1)  # shards 2 and 3 still ran after shard 1 failed
+    assert hits == dict.fromkeys(hits, 1)  # shards 2 and 3 still ran after shard 1 failed
     assert sorted(r.summary["shard"] for r in _run_rows(db_url)) == ["1/3", "2/3", "3/3"]
