@@ -82,6 +82,11 @@ def _allow_private(sources_path: str) -> bool:
     return settings.allow_private_networks(load_sources(Path(sources_path)).allow_private_networks)
 
 
+def _pool(workers: int) -> WorkerPool:
+    """The process pool, told where the engine's knowledge is (its workers never load settings)."""
+    return WorkerPool(workers, knowledge_folder=settings.cache_dir())
+
+
 def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str,
                alerts_path: str | None = None) -> PollSummary:
     """Poll every due feed in parallel; store each feed's items as its answer arrives."""
@@ -92,8 +97,7 @@ def poll_feeds(requests: tuple[FeedRequest, ...], sources_path: str,
     progress.start("polling feeds", len(requests))
     # Feeds are parsed in the extraction pool; its workers start only if a feed has changed.
     with make_client(limits, _allow_private(sources_path)) as client, \
-            WorkerPool(settings.extract_workers() if len(requests) > 4 else 1,
-                       knowledge_folder=settings.cache_dir()) as pool:
+            _pool(settings.extract_workers() if len(requests) > 4 else 1) as pool:
         for poll in poll_all(client, requests, limits, now,
                              on_done=lambda _p: progress.advance("polling feeds"),
                              parse=parse_in(pool)):
@@ -124,8 +128,7 @@ def read_articles(plan: PollPlan, sources_path: str, alerts_path: str | None = N
     progress = reporter()
     progress.start("reading articles", len(requests))
     with make_client(limits, _allow_private(sources_path)) as client, \
-            WorkerPool(settings.extract_workers() if len(requests) > 4 else 1,
-                       knowledge_folder=settings.cache_dir()) as extractor:
+            _pool(settings.extract_workers() if len(requests) > 4 else 1) as extractor:
         # One transaction per batch of what is ready (stages/reads.py: the writer bounds the cycle)
         for batch in batches(read_all(client, requests, limits, extractor, ahead)):
             store_reads(engine, batch, now, summary, alerts)
@@ -146,7 +149,7 @@ def match_claims(claims_path: str, alerts_path: str | None = None,
     with db.session(engine) as s:
         records.sync_claims(s, claims, datetime.now(UTC))
     # The extraction pool again: claims.match runs there, decisions stay in this one thread.
-    with WorkerPool(settings.extract_workers(), knowledge_folder=settings.cache_dir()) as pool:
+    with _pool(settings.extract_workers()) as pool:
         return match_pending(engine, claims, datetime.now(UTC), alert_config.resolve(alerts_path),
                              pool, ahead)
 

@@ -24,7 +24,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -285,20 +285,29 @@ def _login_header() -> str:
     return "Basic " + base64.b64encode(":".join(FEED_LOGIN).encode()).decode()
 
 
-def _behind_login(server: SiteServer, logins: list[str | None]) -> None:
-    """PRIVATE_FEED answers only with the login; ISO-8859-1 bytes in it make claimwatch log a
-    warning naming the feed's URL."""
+def _login_route(server: SiteServer, path: str, logins: list[str | None],
+                 answer: Callable[[Any], None]) -> None:
+    """`path` answers with `answer` only when FEED_LOGIN is sent; every Authorization header
+    sent (or None) is kept in `logins`."""
     def private(handler: Any) -> None:
         logins.append(handler.headers.get("Authorization"))
         if handler.headers.get("Authorization") != _login_header():
             send(handler, 401, b"login required", "text/plain",
-                 {"WWW-Authenticate": 'Basic realm="feeds"'})
+                 {"WWW-Authenticate": 'Basic realm="private"'})
             return
+        answer(handler)
+    server.routes[path] = private
+
+
+def _behind_login(server: SiteServer, logins: list[str | None]) -> None:
+    """PRIVATE_FEED answers only with the login; ISO-8859-1 bytes in it make claimwatch log a
+    warning naming the feed's URL."""
+    def feed(handler: Any) -> None:
         route = server.routes[FEED]
         assert isinstance(route, Route)
         send(handler, 200, route.body.replace(b"test feed", b"caf\xe9 feed"),
              "application/rss+xml")
-    server.routes[PRIVATE_FEED] = private
+    _login_route(server, PRIVATE_FEED, logins, feed)
 
 
 def test_the_login_goes_to_the_feed_and_never_across_a_redirect(site: SiteServer) -> None:
@@ -326,16 +335,9 @@ PRIVATE_PAGE = "/private/briefing.html"
 def test_a_watched_page_behind_a_login_is_read_and_its_login_stays_out_of_sight(
         tmp_path: Path, site: SiteServer) -> None:
     logins: list[str | None] = []
-
-    def private(handler: Any) -> None:
-        logins.append(handler.headers.get("Authorization"))
-        if handler.headers.get("Authorization") != _login_header():
-            send(handler, 401, b"login required", "text/plain",
-                 {"WWW-Authenticate": 'Basic realm="pages"'})
-            return
-        send(handler, 200, fixture_page("schedule", "Talks set for Abu Dhabi", "2026-01-26",
-                                        site.url(PRIVATE_PAGE)), "text/html; charset=utf-8")
-    site.routes[PRIVATE_PAGE] = private
+    page = fixture_page("schedule", "Talks set for Abu Dhabi", "2026-01-26", site.url(PRIVATE_PAGE))
+    _login_route(site, PRIVATE_PAGE, logins,
+                 lambda handler: send(handler, 200, page, "text/html; charset=utf-8"))
     user, password = FEED_LOGIN
     sources = tmp_path / "sources.toml"
     sources.write_text("allow_private_networks = true\n[[pages]]\nname = \"Private briefing\"\n"

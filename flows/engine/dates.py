@@ -55,6 +55,14 @@ _DAY_FIRST = re.compile(rf"\b{_WEEKDAY_OF}{_DAY}(?:{_TO}{_DAY})?\s+({_MON}){_YEA
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:/(\d{4})-(\d{2})-(\d{2}))?\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WD = r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_CALENDAR = re.compile(rf"{_MON}|{_WD}")
+
+
+def calendar_word(word: str) -> bool:
+    """A month or a weekday as dates write it ("March", "Sept", "Thursday"), capitalized."""
+    return bool(_CALENDAR.fullmatch(word))
+
+
 _RELATIVE = re.compile(
     rf"\b(?:(next|this|last|coming|on|this coming|past|this past)\s+)?{_WD}"
     rf"(?:{_TO}{_WD})?\b|\b(tomorrow|today|yesterday|tonight)\b",

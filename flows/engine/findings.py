@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from claimwatch.flows.engine import dates, figures, knowledge, lexicon
-from claimwatch.flows.engine.profile import Profile, Slot
+from claimwatch.flows.engine.profile import Anchor, Profile, Slot
 from claimwatch.flows.engine.text import Sentence, lemma, sentence
 
 
@@ -71,22 +71,33 @@ def read(p: Profile, s: Sentence, published: datetime | None, coverage: float = 
 def _restated_negated(p: Profile, s: Sentence) -> bool:
     """A statement restated under a negation its own words do not have ("China does not
     dominate ...", "saw no reason for optimism"), or without one they have ("some stores will
-    close" against "no stores will close"): read at the first of the statement's words."""
-    words = _word_lemmas(s.norm)
-    names = {w for a in p.anchors for form in a.forms for w in form.split()}
-    first = next((i for i, w in enumerate(words) if w in p.statement_lemmas and w not in names
-                  and s.norm.split()[i] not in names), None)
+    close" against "no stores will close"): read at the first of the statement's words that is
+    not a name."""
+    names = _name_words(p.anchors)
+    words = zip(s.norm.split(), _word_lemmas(s.norm), strict=True)  # one lemma per word
+    first = next(((i, w) for i, (raw, w) in enumerate(words)
+                  if w in p.statement_lemmas and w not in names and raw not in names), None)
     if first is None:
         return False
-    own = sentence(-2, p.claim.statement)
-    mine = next((i for i, w in enumerate(_word_lemmas(own.norm)) if w == words[first]), None)
-    said = _negated(s, _offset(s.norm, first))
-    return said != (mine is not None and _negated(own, _offset(own.norm, mine)))
+    return _negated_at(s, first[0]) != _statement_negates(p.claim.statement, first[1])
 
 
-def _offset(norm: str, word: int) -> int:
-    """Character offset of the word-th space-separated word."""
-    return sum(len(w) + 1 for w in norm.split()[:word])
+@lru_cache(maxsize=1024)
+def _name_words(anchors: tuple[Anchor, ...]) -> frozenset[str]:
+    return frozenset(w for a in anchors for form in a.forms for w in form.split())
+
+
+@lru_cache(maxsize=4096)
+def _statement_negates(statement: str, word: str) -> bool:
+    """Whether the claim's own statement negates this (lemmatized) word of it."""
+    own = sentence(-2, statement)
+    at = next((i for i, w in enumerate(_word_lemmas(own.norm)) if w == word), None)
+    return at is not None and _negated_at(own, at)
+
+
+def _negated_at(s: Sentence, word: int) -> bool:
+    """NegEx at the word-th space-separated word of the sentence."""
+    return _negated(s, sum(len(w) + 1 for w in s.norm.split()[:word]))
 
 
 _VOTING = frozenset({"vote", "ballot", "reading", "referendum", "division", "poll"})
@@ -255,17 +266,15 @@ def slot_for(p: Profile, f: figures.Figure, s: Sentence) -> Slot | None:
 _RIGHT_BEFORE_A_WORD = re.compile(r" +[a-z]")
 # A number right after a capitalized word names something; months and weekdays date it instead.
 _NAMED_NUMBER = re.compile(r"(?<![.!?] )\b([A-Z][A-Za-z]+) (\d{1,6})\b(?![,.:/-]?\d)")
-_NOT_NAMES = {"january", "february", "march", "april", "may", "june", "july", "august",
-              "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun",
-              "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday",
-              "thursday", "friday", "saturday", "sunday", "about", "some", "nearly", "almost",
-              "around", "over", "under", "just", "only", "all", "the", "and", "of", "at", "by"}
+_NOT_NAMES = {"about", "some", "nearly", "almost", "around", "over", "under", "just", "only",
+              "all", "the", "and", "of", "at", "by"}  # capitalized in a headline
 
 
 @lru_cache(maxsize=4096)
 def _named_numbers(text: str) -> frozenset[int]:
     return frozenset(int(m.group(2)) for m in _NAMED_NUMBER.finditer(text)
-                     if m.start(1) > 0 and m.group(1).lower() not in _NOT_NAMES)
+                     if m.start(1) > 0 and m.group(1).lower() not in _NOT_NAMES
+                     and not dates.calendar_word(m.group(1).capitalize()))
 
 
 def _identifier(f: figures.Figure, s: Sentence) -> bool:
